@@ -1,0 +1,111 @@
+package org.repvgg4j.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.AbstractBlock;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.pooling.Pool;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.PairList;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A RepVGG network as a DJL block: stage 0, stages 1..4, global average pool and a linear head.
+ * Input is NCHW float32 RGB; output is one logit per class.
+ */
+public final class RepVgg extends AbstractBlock {
+
+    private final RepVggSpec spec;
+    private final Form form;
+    private final int numClasses;
+    private final List<RepVggBlock> blocks = new ArrayList<>();
+    private final Linear linear;
+
+    public RepVgg(RepVggSpec spec, Form form, int numClasses) {
+        if (numClasses < 1) {
+            throw new IllegalArgumentException("a classifier needs at least one class, got " + numClasses);
+        }
+        this.spec = spec;
+        this.form = form;
+        this.numClasses = numClasses;
+        for (BlockPlan plan : spec.blocks()) {
+            String name = plan.keyPrefix().substring(0, plan.keyPrefix().length() - 1);
+            blocks.add(addChildBlock(name, new RepVggBlock(plan, form)));
+        }
+        linear = addChildBlock("linear", Linear.builder().setUnits(numClasses).build());
+    }
+
+    public RepVggSpec spec() {
+        return spec;
+    }
+
+    public Form form() {
+        return form;
+    }
+
+    public int numClasses() {
+        return numClasses;
+    }
+
+    public List<RepVggBlock> blocks() {
+        return Collections.unmodifiableList(blocks);
+    }
+
+    /**
+     * The network's tensors under the official RepVGG state-dict names, in module order:
+     * {@code stage0.rbr_dense.conv.weight}, ..., {@code linear.bias}.
+     */
+    public Map<String, Parameter> stateDict() {
+        Map<String, Parameter> stateDict = new LinkedHashMap<>();
+        for (RepVggBlock block : blocks) {
+            block.putParameters(stateDict);
+        }
+        stateDict.put("linear.weight", linear.getParameters().get("weight"));
+        stateDict.put("linear.bias", linear.getParameters().get("bias"));
+        return stateDict;
+    }
+
+    /** Allocates every tensor (random weights, identity BN statistics) for NCHW inputs of this size. */
+    public void initialize(NDManager manager, int inputSize) {
+        initialize(manager, DataType.FLOAT32, new Shape(1, 3, inputSize, inputSize));
+    }
+
+    /** Logits for an NCHW batch, in inference mode (BN uses its running statistics). */
+    public NDArray infer(NDArray input) {
+        return forward(new ParameterStore(input.getManager(), false), new NDList(input), false).singletonOrThrow();
+    }
+
+    @Override
+    protected NDList forwardInternal(
+            ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        NDList x = inputs;
+        for (RepVggBlock block : blocks) {
+            x = block.forward(store, x, training);
+        }
+        NDArray pooled = Pool.globalAvgPool2d(x.singletonOrThrow());
+        return linear.forward(store, new NDList(pooled), training);
+    }
+
+    @Override
+    public Shape[] getOutputShapes(Shape[] inputShapes) {
+        return new Shape[] {new Shape(inputShapes[0].get(0), numClasses)};
+    }
+
+    @Override
+    protected void initializeChildBlocks(NDManager manager, DataType dataType, Shape... inputShapes) {
+        Shape[] shapes = inputShapes;
+        for (RepVggBlock block : blocks) {
+            block.initialize(manager, dataType, shapes);
+            shapes = block.getOutputShapes(shapes);
+        }
+        linear.initialize(manager, dataType, new Shape(shapes[0].get(0), spec.featureChannels()));
+    }
+}

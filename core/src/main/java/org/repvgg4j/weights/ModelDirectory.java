@@ -1,0 +1,108 @@
+package org.repvgg4j.weights;
+
+import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.repvgg4j.model.RepVgg;
+
+/**
+ * A model on disk: {@code model.json} (architecture, form, classes, preprocessing, provenance)
+ * beside {@code model.safetensors} (tensors under the official RepVGG key names).
+ */
+public final class ModelDirectory {
+
+    public static final String CONFIG_FILE = "model.json";
+    public static final String WEIGHTS_FILE = "model.safetensors";
+
+    private ModelDirectory() {}
+
+    public static ModelConfig readConfig(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            throw new NoSuchFileException(dir.toString(), null, "model directory not found");
+        }
+        Path file = dir.resolve(CONFIG_FILE);
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "missing " + CONFIG_FILE);
+        }
+        return ModelConfig.fromJson(Files.readString(file, StandardCharsets.UTF_8), file.toString());
+    }
+
+    /** Reads the directory and builds its network on {@code manager}, holding the stored weights. */
+    public static LoadedModel load(Path dir, NDManager manager) throws IOException {
+        ModelConfig config = readConfig(dir);
+        Path weights = dir.resolve(WEIGHTS_FILE);
+        if (!Files.isRegularFile(weights)) {
+            throw new NoSuchFileException(weights.toString(), null, "missing " + WEIGHTS_FILE);
+        }
+        RepVgg net = new RepVgg(config.spec(), config.form(), config.numClasses());
+        net.initialize(manager, config.preprocessing().inputSize());
+        try (NDManager scratch = manager.newSubManager()) {
+            StateDict stored = StateDict.readSafetensors(weights, scratch);
+            NetworkWeights.load(net, stored, weights.toString());
+        }
+        return new LoadedModel(config, net);
+    }
+
+    /**
+     * Writes a model directory atomically: everything goes to a hidden sibling first, which then
+     * replaces {@code dir}. An existing directory is replaced only if it is a model directory.
+     */
+    public static void write(Path dir, ModelConfig config, StateDict weights) throws IOException {
+        Path target = dir.toAbsolutePath().normalize();
+        if (Files.exists(target) && !isReplaceable(target)) {
+            throw new IOException(dir + " exists and is not a model directory; choose another --out");
+        }
+        Path parent = target.getParent();
+        Files.createDirectories(parent);
+        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".writing-");
+        try {
+            Files.writeString(staging.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
+            weights.writeSafetensors(staging.resolve(WEIGHTS_FILE));
+            if (Files.exists(target)) {
+                Path old = Files.createTempDirectory(parent, "." + target.getFileName() + ".old-");
+                Files.delete(old);
+                Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
+                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+                deleteTree(old);
+            } else {
+                Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
+            }
+        } finally {
+            if (Files.exists(staging)) {
+                deleteTree(staging);
+            }
+        }
+    }
+
+    private static boolean isReplaceable(Path dir) throws IOException {
+        if (!Files.isDirectory(dir)) {
+            return false;
+        }
+        if (Files.isRegularFile(dir.resolve(CONFIG_FILE))) {
+            return true;
+        }
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            return !entries.iterator().hasNext();
+        }
+    }
+
+    private static void deleteTree(Path root) throws IOException {
+        try (Stream<Path> paths = Files.walk(root)) {
+            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.delete(p);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        }
+    }
+}
