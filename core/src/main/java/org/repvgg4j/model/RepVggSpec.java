@@ -73,6 +73,14 @@ public record RepVggSpec(
         if (groups < 1) {
             throw new IllegalArgumentException("groups must be >= 1, got " + groups);
         }
+        int stem = Math.min(64, (int) (64 * widths.get(0)));
+        for (int i = 0; i < 4; i++) {
+            int channels = (int) (BASE_WIDTHS.get(i) * widths.get(i));
+            if (groups > 1 && (channels % groups != 0 || (i == 0 && stem % groups != 0))) {
+                throw new IllegalArgumentException("stage " + (i + 1) + " has " + channels
+                        + " channels, which do not divide into " + groups + " groups");
+            }
+        }
         if (name == null || name.isBlank()) {
             name = customName(depths, widths, groups, se);
         }

@@ -1,0 +1,83 @@
+package org.repvgg4j.cli;
+
+import java.io.PrintWriter;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.NoSuchFileException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code repvgg} command: one subcommand per step of the RepVGG workflow. */
+@Command(name = "repvgg",
+        mixinStandardHelpOptions = true,
+        version = "repvgg4j 0.1.0",
+        description = "RepVGG image classification: build, convert (re-parameterize), verify and time networks.",
+        subcommands = {
+            InitCommand.class,
+            InfoCommand.class,
+            ConvertCommand.class,
+            BenchCommand.class,
+            DemoCommand.class,
+            CommandLine.HelpCommand.class
+        })
+public final class RepVggCommand implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    public static void main(String[] args) {
+        System.exit(newCommandLine().execute(args));
+    }
+
+    /** The configured command line: bad input gives one line on stderr and a non-zero exit code. */
+    public static CommandLine newCommandLine() {
+        CommandLine cli = new CommandLine(new RepVggCommand());
+        cli.setParameterExceptionHandler(RepVggCommand::badParameters);
+        cli.setExecutionExceptionHandler(RepVggCommand::failed);
+        return cli;
+    }
+
+    private static int badParameters(CommandLine.ParameterException e, String[] args) {
+        CommandLine cmd = e.getCommandLine();
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandName() + ": " + e.getMessage() + " (see '" + qualifiedName(cmd) + " --help')");
+        return 2;
+    }
+
+    private static int failed(Exception e, CommandLine cmd, CommandLine.ParseResult parsed) {
+        PrintWriter err = cmd.getErr();
+        err.println(cmd.getCommandName() + ": error: " + describe(e));
+        if (Boolean.getBoolean("repvgg.debug")) {
+            e.printStackTrace(err);
+        }
+        return 1;
+    }
+
+    /** A one-line account of what went wrong, naming the file or key where there is one. */
+    static String describe(Throwable e) {
+        if (e instanceof NoSuchFileException n) {
+            return n.getFile() + ": " + (n.getReason() != null ? n.getReason() : "no such file");
+        }
+        if (e instanceof AccessDeniedException a) {
+            return a.getFile() + ": permission denied";
+        }
+        if (e instanceof FileSystemException f && f.getFile() != null) {
+            return f.getFile() + ": " + (f.getReason() != null ? f.getReason() : f.getClass().getSimpleName());
+        }
+        String message = e.getMessage();
+        if (message == null || message.isBlank()) {
+            return e.getClass().getSimpleName();
+        }
+        return message.lines().findFirst().orElse(message);
+    }
+
+    private static String qualifiedName(CommandLine cmd) {
+        return cmd.getParent() == null ? cmd.getCommandName()
+                : qualifiedName(cmd.getParent()) + " " + cmd.getCommandName();
+    }
+}
