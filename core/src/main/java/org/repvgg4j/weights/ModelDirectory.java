@@ -56,6 +56,17 @@ public final class ModelDirectory {
      * replaces {@code dir}. An existing directory is replaced only if it is a model directory.
      */
     public static void write(Path dir, ModelConfig config, StateDict weights) throws IOException {
+        write(dir, config, weights, staging -> { });
+    }
+
+    /** Files written into the staging directory beside the model, replaced together with it. */
+    @FunctionalInterface
+    public interface ExtraFiles {
+        void writeTo(Path staging) throws IOException;
+    }
+
+    /** As {@link #write(Path, ModelConfig, StateDict)}, with more files (a training checkpoint) in the same atomic swap. */
+    public static void write(Path dir, ModelConfig config, StateDict weights, ExtraFiles extra) throws IOException {
         Path target = dir.toAbsolutePath().normalize();
         if (Files.exists(target) && !isReplaceable(target)) {
             throw new IOException(dir + " exists and is not a model directory; choose another --out");
@@ -66,6 +77,7 @@ public final class ModelDirectory {
         try {
             Files.writeString(staging.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
             weights.writeSafetensors(staging.resolve(WEIGHTS_FILE));
+            extra.writeTo(staging);
             if (Files.exists(target)) {
                 Path old = Files.createTempDirectory(parent, "." + target.getFileName() + ".old-");
                 Files.delete(old);

@@ -1,0 +1,81 @@
+package org.repvgg4j.data;
+
+import java.awt.image.BufferedImage;
+import java.awt.image.Raster;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+
+/**
+ * Reads an image file into 8-bit RGB, the way PIL's {@code convert('RGB')} does for the files the
+ * Python references read: grayscale is copied to all three channels, palettes are looked up, alpha
+ * is dropped, CMYK JPEGs are converted (TwelveMonkeys' JPEG reader). Safe to call from many threads.
+ */
+public final class ImageDecoder {
+
+    static {
+        // Registers the TwelveMonkeys readers (CMYK JPEG, WebP) found on the class path.
+        ImageIO.scanForPlugins();
+        ImageIO.setUseCache(false);
+    }
+
+    private ImageDecoder() {}
+
+    /** Decodes {@code file}; an {@link IOException} naming the file if it is missing, empty or not a readable image. */
+    public static RgbImage read(Path file) throws IOException {
+        BufferedImage image;
+        try (InputStream in = Files.newInputStream(file)) {
+            image = ImageIO.read(in);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file.toString(), null, "image not found");
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(file + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+        if (image == null) {
+            long size = Files.size(file);
+            throw new IOException(file + (size == 0 ? ": empty file" : ": not a readable image"));
+        }
+        return toRgb(image);
+    }
+
+    /** RGB pixels of a decoded image. */
+    public static RgbImage toRgb(BufferedImage image) {
+        int w = image.getWidth();
+        int h = image.getHeight();
+        byte[] rgb = new byte[w * h * 3];
+        Raster raster = image.getRaster();
+        int bands = raster.getNumBands();
+        boolean gray = image.getColorModel().getColorSpace().getType() == java.awt.color.ColorSpace.TYPE_GRAY
+                && (bands == 1 || bands == 2) && image.getType() != BufferedImage.TYPE_BYTE_BINARY
+                && !(image.getColorModel() instanceof java.awt.image.IndexColorModel);
+        if (gray) {
+            // Copy gray levels as they are; getRGB would push them through a linear-to-sRGB curve.
+            int bits = image.getColorModel().getComponentSize(0);
+            int[] row = new int[w];
+            for (int y = 0; y < h; y++) {
+                raster.getSamples(0, y, w, 1, 0, row);
+                for (int x = 0; x < w; x++) {
+                    int v = bits == 8 ? row[x] : (int) Math.round(row[x] * 255.0 / ((1 << bits) - 1));
+                    int i = (y * w + x) * 3;
+                    rgb[i] = rgb[i + 1] = rgb[i + 2] = (byte) v;
+                }
+            }
+            return new RgbImage(w, h, rgb);
+        }
+        int[] row = new int[w];
+        for (int y = 0; y < h; y++) {
+            image.getRGB(0, y, w, 1, row, 0, w);
+            for (int x = 0; x < w; x++) {
+                int p = row[x];
+                int i = (y * w + x) * 3;
+                rgb[i] = (byte) (p >> 16);
+                rgb[i + 1] = (byte) (p >> 8);
+                rgb[i + 2] = (byte) p;
+            }
+        }
+        return new RgbImage(w, h, rgb);
+    }
+}

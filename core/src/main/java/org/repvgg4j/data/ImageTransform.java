@@ -1,0 +1,135 @@
+package org.repvgg4j.data;
+
+import java.util.List;
+import java.util.Random;
+import org.repvgg4j.weights.Preprocessing;
+
+/**
+ * Turns an RGB image into normalised network input: float CHW, {@code (v / 255 - mean) / std}.
+ * The train transform is RandomResizedCrop + horizontal flip, the eval transform a resize of the
+ * shorter side followed by a center crop. Randomness comes only from the {@link Random} passed in,
+ * so a seeded sample gets the same crop on any thread.
+ */
+public abstract sealed class ImageTransform {
+
+    protected final int size;
+    private final float[] mean = new float[3];
+    private final float[] std = new float[3];
+
+    ImageTransform(int size, List<Double> mean, List<Double> std) {
+        this.size = size;
+        for (int c = 0; c < 3; c++) {
+            this.mean[c] = mean.get(c).floatValue();
+            this.std[c] = std.get(c).floatValue();
+        }
+    }
+
+    /** Network input for one image: {@code 3 * size * size} floats, CHW. */
+    public abstract float[] apply(RgbImage image, Random random);
+
+    public int size() {
+        return size;
+    }
+
+    /** The evaluation transform a model directory's preprocessing describes. */
+    public static ImageTransform eval(Preprocessing p) {
+        return new Eval(p.inputSize(), p.resizeSize(), p.mean(), p.std());
+    }
+
+    /** RandomResizedCrop to {@code p.inputSize()} with area fraction in [minScale, maxScale], aspect in [3/4, 4/3], then a coin-flip mirror. */
+    public static ImageTransform train(Preprocessing p, double minScale, double maxScale) {
+        return new Train(p.inputSize(), minScale, maxScale, 3.0 / 4, 4.0 / 3, p.mean(), p.std());
+    }
+
+    /** HWC 0..255 -> CHW normalised, optionally mirrored left-right. */
+    float[] normalise(float[] hwc, boolean mirror) {
+        float[] chw = new float[3 * size * size];
+        int plane = size * size;
+        for (int y = 0; y < size; y++) {
+            for (int x = 0; x < size; x++) {
+                int from = (y * size + (mirror ? size - 1 - x : x)) * 3;
+                int to = y * size + x;
+                for (int c = 0; c < 3; c++) {
+                    chw[c * plane + to] = (hwc[from + c] / 255f - mean[c]) / std[c];
+                }
+            }
+        }
+        return chw;
+    }
+
+    static final class Eval extends ImageTransform {
+        private final int resize;
+
+        Eval(int size, int resize, List<Double> mean, List<Double> std) {
+            super(size, mean, std);
+            this.resize = resize;
+        }
+
+        @Override
+        public float[] apply(RgbImage image, Random random) {
+            // Resize the shorter side to `resize`, then crop `size` from the centre: in source
+            // pixels that is a centred square of side size * shorter / resize.
+            double scale = (double) resize / Math.min(image.width(), image.height());
+            double side = size / scale;
+            double cropW = Math.min(side, image.width());
+            double cropH = Math.min(side, image.height());
+            double x0 = (image.width() - cropW) / 2;
+            double y0 = (image.height() - cropH) / 2;
+            return normalise(Resampler.cropResize(image, x0, y0, cropW, cropH, size, size), false);
+        }
+    }
+
+    static final class Train extends ImageTransform {
+        private final double minScale;
+        private final double maxScale;
+        private final double minRatio;
+        private final double maxRatio;
+
+        Train(int size, double minScale, double maxScale, double minRatio, double maxRatio,
+                List<Double> mean, List<Double> std) {
+            super(size, mean, std);
+            if (!(0 < minScale && minScale <= maxScale && maxScale <= 1)) {
+                throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got ("
+                        + minScale + ", " + maxScale + ")");
+            }
+            this.minScale = minScale;
+            this.maxScale = maxScale;
+            this.minRatio = minRatio;
+            this.maxRatio = maxRatio;
+        }
+
+        @Override
+        public float[] apply(RgbImage image, Random random) {
+            int w = image.width();
+            int h = image.height();
+            double area = (double) w * h;
+            // torchvision's RandomResizedCrop: ten tries at a random box, else a centred crop.
+            for (int attempt = 0; attempt < 10; attempt++) {
+                double target = area * (minScale + (maxScale - minScale) * random.nextDouble());
+                double logRatio = Math.log(minRatio) + (Math.log(maxRatio) - Math.log(minRatio)) * random.nextDouble();
+                double ratio = Math.exp(logRatio);
+                int cw = (int) Math.round(Math.sqrt(target * ratio));
+                int ch = (int) Math.round(Math.sqrt(target / ratio));
+                if (cw > 0 && ch > 0 && cw <= w && ch <= h) {
+                    int x0 = random.nextInt(w - cw + 1);
+                    int y0 = random.nextInt(h - ch + 1);
+                    return crop(image, x0, y0, cw, ch, random);
+                }
+            }
+            double inRatio = (double) w / h;
+            int cw = w;
+            int ch = h;
+            if (inRatio < minRatio) {
+                ch = (int) Math.round(w / minRatio);
+            } else if (inRatio > maxRatio) {
+                cw = (int) Math.round(h * maxRatio);
+            }
+            return crop(image, (w - cw) / 2, (h - ch) / 2, cw, ch, random);
+        }
+
+        private float[] crop(RgbImage image, int x0, int y0, int cw, int ch, Random random) {
+            boolean mirror = random.nextBoolean();
+            return normalise(Resampler.cropResize(image, x0, y0, cw, ch, size, size), mirror);
+        }
+    }
+}

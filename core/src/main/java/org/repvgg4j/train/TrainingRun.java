@@ -1,0 +1,387 @@
+package org.repvgg4j.train;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import ai.djl.training.dataset.Batch;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Stream;
+import org.repvgg4j.data.ClassIndex;
+import org.repvgg4j.data.ImageTransform;
+import org.repvgg4j.data.ListDataset;
+import org.repvgg4j.data.Sample;
+import org.repvgg4j.eval.EvalResult;
+import org.repvgg4j.eval.Evaluation;
+import org.repvgg4j.model.Form;
+import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.reparam.Equivalence;
+import org.repvgg4j.reparam.VerifiedConversion;
+import org.repvgg4j.weights.LoadedModel;
+import org.repvgg4j.weights.ModelConfig;
+import org.repvgg4j.weights.ModelDirectory;
+import org.repvgg4j.weights.NetworkWeights;
+import org.repvgg4j.weights.Preprocessing;
+import org.repvgg4j.weights.StateDict;
+
+/**
+ * Trains a train-form RepVGG with the official recipe and keeps a run directory a user (or
+ * {@code --resume}) can pick up at any moment:
+ *
+ * <pre>
+ * run.json       the settings          metrics.csv   one row per finished epoch
+ * last/          model + checkpoint    best/         best val top-1 so far
+ * deploy/        best, converted       curves.png    loss and accuracy per epoch
+ * </pre>
+ *
+ * Directories are replaced atomically, so a {@code kill -9} at any point leaves the last finished
+ * epoch intact; resuming redoes only the interrupted epoch, with the same data order and schedule.
+ */
+public final class TrainingRun {
+
+    /** Progress callbacks; all run on the training thread. */
+    public interface Listener {
+        void batch(int epoch, int batch, int batches, double runningLoss, double imagesPerSecond);
+
+        void epoch(EpochMetrics metrics, boolean best);
+
+        void message(String line);
+    }
+
+    /** What a finished run produced. */
+    public record Result(List<EpochMetrics> history, EpochMetrics best, Equivalence deployCheck, int skippedImages) {}
+
+    static final String STATE_FILE = "training_state.json";
+    static final String OPTIMIZER_FILE = "optimizer.safetensors";
+    static final String EMA_FILE = "ema.safetensors";
+    private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+    /** Persisted with last/: how far the run got. */
+    record State(int epochsDone, long step, List<String> metrics) {}
+
+    private final Path runDir;
+    private final TrainSettings settings;
+    private final ClassIndex classes;
+    private final Listener listener;
+
+    private TrainingRun(Path runDir, TrainSettings settings, ClassIndex classes, Listener listener) {
+        this.runDir = runDir;
+        this.settings = settings;
+        this.classes = classes;
+        this.listener = listener;
+    }
+
+    /**
+     * Trains, or with {@code resume} continues the run in {@code runDir}. The sample lists must
+     * already be checked (files exist, labels in range).
+     */
+    public static Result run(Path runDir, TrainSettings settings, ClassIndex classes, List<Sample> train,
+            List<Sample> val, boolean resume, Listener listener) throws IOException {
+        if (!resume) {
+            if (Files.exists(runDir.resolve(TrainSettings.FILE))) {
+                throw new IOException(runDir + " already holds a training run; use --resume " + runDir
+                        + " to continue it, or choose another --out");
+            }
+            settings.write(runDir);
+        }
+        return new TrainingRun(runDir, settings, classes, listener).execute(train, val);
+    }
+
+    private Result execute(List<Sample> trainSamples, List<Sample> valSamples) throws IOException {
+        removeStaleStaging();
+        Preprocessing preprocessing = Preprocessing.imagenet(settings.imageSize());
+        int workers = Math.max(1, settings.workers());
+        Engine.getInstance().setRandomSeed((int) settings.seed());
+        RepVgg net = new RepVgg(settings.spec(), Form.TRAIN, classes.size());
+        try (Model model = Model.newInstance("repvgg", Device.cpu());
+                ListDataset trainData = new ListDataset(trainSamples,
+                        ImageTransform.train(preprocessing, settings.minScale(), settings.maxScale()),
+                        new ListDataset.Options(settings.batchSize(), true, true, settings.seed(), workers, 4));
+                ListDataset valData = new ListDataset(valSamples, ImageTransform.eval(preprocessing),
+                        new ListDataset.Options(settings.batchSize(), false, false, settings.seed(), workers, 4))) {
+            model.setBlock(net);
+            NDManager manager = model.getNDManager();
+            net.initialize(manager, settings.imageSize());
+            ModelConfig config = new ModelConfig(settings.spec(), Form.TRAIN, classes.names(), preprocessing,
+                    Map.of("created_by", "repvgg train", "run", runDir.toAbsolutePath().toString()));
+
+            State state = new State(0, 0, List.of());
+            Path last = runDir.resolve("last");
+            if (Files.isRegularFile(last.resolve(STATE_FILE))) {
+                state = GSON.fromJson(Files.readString(last.resolve(STATE_FILE)), State.class);
+                try (NDManager scratch = manager.newSubManager()) {
+                    NetworkWeights.load(net, StateDict.readSafetensors(last.resolve(ModelDirectory.WEIGHTS_FILE), scratch),
+                            last.toString());
+                }
+                listener.message("resuming after epoch " + state.epochsDone() + " of " + settings.epochs()
+                        + " (step " + state.step() + ")");
+            } else if (settings.init() != null) {
+                initialiseFrom(Path.of(settings.init()), net, manager);
+            }
+
+            Set<String> noDecay = new HashSet<>();
+            Map<String, Parameter> byKey = net.stateDict();
+            byKey.forEach((key, p) -> {
+                if (key.endsWith(".bias") || key.contains(".bn.") || key.contains("rbr_identity.")) {
+                    noDecay.add(p.getId());
+                }
+            });
+            NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(), noDecay);
+            WeightEma ema = settings.emaDecay() > 0 ? new WeightEma(NetworkWeights.of(net), settings.emaDecay(), manager) : null;
+            RepVgg emaNet = null;
+            if (ema != null) {
+                emaNet = new RepVgg(settings.spec(), Form.TRAIN, classes.size());
+                emaNet.initialize(manager, settings.imageSize());
+            }
+            if (state.epochsDone() > 0) {
+                restoreOptimizer(last, byKey, sgd, ema, manager);
+            }
+
+            int stepsPerEpoch = trainData.batchesPerEpoch();
+            if (stepsPerEpoch < 1) {
+                throw new IllegalArgumentException("the training list has " + trainSamples.size()
+                        + " images, fewer than one batch of " + settings.batchSize());
+            }
+            long totalSteps = (long) stepsPerEpoch * settings.epochs();
+            long warmup = Math.min(totalSteps, Math.round(settings.warmupEpochs() * stepsPerEpoch));
+            LearningRateSchedule schedule = new LearningRateSchedule(settings.lr(), settings.minLr(), warmup, totalSteps);
+
+            List<EpochMetrics> history = new ArrayList<>();
+            for (String row : state.metrics()) {
+                history.add(EpochMetrics.fromCsv(row));
+            }
+            writeMetrics(history);
+            EpochMetrics best = bestSoFar();
+            long step = state.step();
+
+            DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(new LabelSmoothingLoss((float) settings.labelSmoothing()))
+                    .optOptimizer(sgd)
+                    .optDevices(new Device[] {Device.cpu()});
+            try (Trainer trainer = model.newTrainer(trainingConfig)) {
+                trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
+                for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
+                    long started = System.nanoTime();
+                    trainData.setEpoch(epoch);
+                    double lossSum = 0;
+                    long correct = 0;
+                    long seen = 0;
+                    int batchIndex = 0;
+                    double lr = schedule.at(step);
+                    for (Batch batch : trainData.getData(trainer.getManager())) {
+                        try (batch) {
+                            lr = schedule.at(step);
+                            sgd.setLearningRate(lr);
+                            int n = batch.getSize();
+                            try (GradientCollector collector = trainer.newGradientCollector()) {
+                                NDList predictions = trainer.forward(batch.getData(), batch.getLabels());
+                                NDArray loss = trainer.getLoss().evaluate(batch.getLabels(), predictions);
+                                collector.backward(loss);
+                                lossSum += loss.getFloat() * n;
+                                long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
+                                int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
+                                for (int i = 0; i < n; i++) {
+                                    correct += predicted[i] == labels[i] ? 1 : 0;
+                                }
+                            }
+                            trainer.step();
+                            if (ema != null) {
+                                ema.update(NetworkWeights.of(net));
+                            }
+                            step++;
+                            seen += n;
+                            batchIndex++;
+                            double elapsed = (System.nanoTime() - started) / 1e9;
+                            listener.batch(epoch + 1, batchIndex, stepsPerEpoch, lossSum / seen, seen / elapsed);
+                        }
+                    }
+                    double trainSeconds = (System.nanoTime() - started) / 1e9;
+                    RepVgg evaluated = net;
+                    if (ema != null) {
+                        NetworkWeights.load(emaNet, ema.weights(), "weight average");
+                        evaluated = emaNet;
+                    }
+                    EvalResult valResult = Evaluation.run(evaluated, valData, manager);
+                    double seconds = (System.nanoTime() - started) / 1e9;
+                    EpochMetrics metrics = new EpochMetrics(epoch + 1, lr, lossSum / Math.max(1, seen),
+                            (double) correct / Math.max(1, seen), valResult.loss(), valResult.top1(), valResult.top5(),
+                            seen / trainSeconds, seconds);
+                    history.add(metrics);
+                    boolean improved = best == null || metrics.valTop1() > best.valTop1();
+                    StateDict evaluatedWeights = NetworkWeights.of(evaluated);
+                    if (improved) {
+                        best = metrics;
+                        // best/ before last/: a kill in between is redone from the previous checkpoint.
+                        ModelDirectory.write(runDir.resolve("best"), withEpoch(config, metrics), evaluatedWeights);
+                    }
+                    State done = new State(epoch + 1, step, history.stream().map(EpochMetrics::toCsv).toList());
+                    writeCheckpoint(last, withEpoch(config, metrics), net, byKey, sgd, ema, done);
+                    writeMetrics(history);
+                    Curves.write(history, runDir.resolve("curves.png"));
+                    listener.epoch(metrics, improved);
+                    if (trainData.skippedImages() > 0 || valData.skippedImages() > 0) {
+                        listener.message("unreadable images skipped so far: " + trainData.skippedImages() + " (train), "
+                                + valData.skippedImages() + " (val); first: "
+                                + Stream.concat(trainData.problems().stream(), valData.problems().stream()).findFirst().orElse(""));
+                    }
+                }
+            }
+            if (ema != null) {
+                ema.close();
+            }
+            Equivalence check = convertBest(manager);
+            return new Result(history, best, check, trainData.skippedImages() + valData.skippedImages());
+        }
+    }
+
+    private void initialiseFrom(Path dir, RepVgg net, NDManager manager) throws IOException {
+        ModelConfig initConfig = ModelDirectory.readConfig(dir);
+        if (initConfig.form() != Form.TRAIN) {
+            throw new IllegalArgumentException(dir + " is a deploy-form model; --init needs a train-form model "
+                    + "(the branches are what training updates)");
+        }
+        if (!initConfig.spec().equals(settings.spec())) {
+            throw new IllegalArgumentException(dir + " holds RepVGG-" + initConfig.spec().name()
+                    + " but --arch is " + settings.spec().name());
+        }
+        try (NDManager scratch = manager.newSubManager()) {
+            StateDict stored = StateDict.readSafetensors(dir.resolve(ModelDirectory.WEIGHTS_FILE), scratch);
+            if (initConfig.numClasses() != classes.size()) {
+                StateDict fresh = NetworkWeights.of(net);
+                stored.put("linear.weight", fresh.get("linear.weight"));
+                stored.put("linear.bias", fresh.get("linear.bias"));
+                listener.message("--init " + dir + ": backbone loaded; head re-initialised for " + classes.size()
+                        + " classes (the model had " + initConfig.numClasses() + ")");
+            } else {
+                listener.message("--init " + dir + ": all weights loaded");
+            }
+            NetworkWeights.load(net, stored, dir.resolve(ModelDirectory.WEIGHTS_FILE).toString());
+        }
+    }
+
+    private void restoreOptimizer(Path last, Map<String, Parameter> byKey, NesterovSgd sgd, WeightEma ema,
+            NDManager manager) throws IOException {
+        try (NDManager scratch = manager.newSubManager()) {
+            Path optimizerFile = last.resolve(OPTIMIZER_FILE);
+            if (Files.isRegularFile(optimizerFile)) {
+                StateDict velocity = StateDict.readSafetensors(optimizerFile, scratch);
+                for (String key : velocity.keys()) {
+                    Parameter p = byKey.get(key);
+                    if (p == null) {
+                        throw new IOException(optimizerFile + ": unknown key '" + key + "'");
+                    }
+                    sgd.restoreVelocity(p.getId(), p.getArray(), velocity.get(key).toFloatArray());
+                }
+            }
+            Path emaFile = last.resolve(EMA_FILE);
+            if (ema != null && Files.isRegularFile(emaFile)) {
+                StateDict stored = StateDict.readSafetensors(emaFile, scratch);
+                for (String key : stored.keys()) {
+                    ema.weights().get(key).set(java.nio.FloatBuffer.wrap(stored.get(key).toFloatArray()));
+                }
+            }
+        }
+    }
+
+    private void writeCheckpoint(Path last, ModelConfig config, RepVgg net, Map<String, Parameter> byKey,
+            NesterovSgd sgd, WeightEma ema, State state) throws IOException {
+        ModelDirectory.write(last, config, NetworkWeights.of(net), staging -> {
+            StateDict velocity = new StateDict();
+            byKey.forEach((key, p) -> {
+                NDArray v = sgd.velocity().get(p.getId());
+                if (v != null) {
+                    velocity.put(key, v);
+                }
+            });
+            velocity.writeSafetensors(staging.resolve(OPTIMIZER_FILE));
+            if (ema != null) {
+                ema.weights().writeSafetensors(staging.resolve(EMA_FILE));
+            }
+            Files.writeString(staging.resolve(STATE_FILE), GSON.toJson(state) + "\n", StandardCharsets.UTF_8);
+        });
+    }
+
+    private ModelConfig withEpoch(ModelConfig config, EpochMetrics m) {
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("epoch", String.valueOf(m.epoch()));
+        p.put("val_top1", String.format(Locale.ROOT, "%.5f", m.valTop1()));
+        p.put("saved_at", Instant.now().toString());
+        return config.withProvenance(p);
+    }
+
+    /** The best epoch as best/ itself records it, so a kill between writes cannot make them disagree. */
+    private EpochMetrics bestSoFar() throws IOException {
+        Path best = runDir.resolve("best");
+        if (!Files.isRegularFile(best.resolve(ModelDirectory.CONFIG_FILE))) {
+            return null;
+        }
+        ModelConfig c = ModelDirectory.readConfig(best);
+        String top1 = c.provenance().get("val_top1");
+        String epoch = c.provenance().get("epoch");
+        if (top1 == null || epoch == null) {
+            return null;
+        }
+        return new EpochMetrics(Integer.parseInt(epoch), 0, 0, 0, 0, Double.parseDouble(top1), 0, 0, 0);
+    }
+
+    private void writeMetrics(List<EpochMetrics> history) throws IOException {
+        StringBuilder csv = new StringBuilder(EpochMetrics.HEADER).append('\n');
+        for (EpochMetrics m : history) {
+            csv.append(m.toCsv()).append('\n');
+        }
+        Path tmp = runDir.resolve("metrics.csv.tmp");
+        Files.writeString(tmp, csv, StandardCharsets.UTF_8);
+        Files.move(tmp, runDir.resolve("metrics.csv"), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private Equivalence convertBest(NDManager manager) throws IOException {
+        Path bestDir = runDir.resolve("best");
+        try (NDManager scope = manager.newSubManager()) {
+            LoadedModel best = ModelDirectory.load(bestDir, scope);
+            VerifiedConversion.Result converted = VerifiedConversion.run(best, scope, 2, settings.seed());
+            listener.message("deploy check: " + converted.equivalence());
+            if (!converted.equivalence().holds()) {
+                throw new IllegalStateException("deploy form of best/ does not reproduce it: " + converted.equivalence());
+            }
+            ModelDirectory.write(runDir.resolve("deploy"), converted.deploy().config(), converted.weights());
+            return converted.equivalence();
+        }
+    }
+
+    /** Half-written directories from a killed run (the atomic writer's staging folders). */
+    private void removeStaleStaging() throws IOException {
+        if (!Files.isDirectory(runDir)) {
+            return;
+        }
+        try (Stream<Path> entries = Files.list(runDir)) {
+            for (Path p : entries.filter(p -> p.getFileName().toString().matches("\\..*\\.(writing|old)-.*")).toList()) {
+                try (Stream<Path> tree = Files.walk(p)) {
+                    for (Path q : tree.sorted(Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(q);
+                    }
+                }
+            }
+        }
+    }
+}
