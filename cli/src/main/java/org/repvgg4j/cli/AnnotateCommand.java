@@ -7,9 +7,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "annotate", mixinStandardHelpOptions = true,
-        description = {"Write annotations.txt, train.txt and val.txt for a data set already split into",
-            "<dataset>/train/<class>/ and <dataset>/val/<class>/. An existing <dataset>/annotations.txt",
-            "keeps its index order: new classes are appended, classes without images are kept."})
+        description = {"Write the class file and lists for a data set that is already split.",
+            "",
+            "Writes <dataset>/annotations.txt, train.txt and val.txt for <dataset>/train/<class>/ and "
+                    + "<dataset>/val/<class>/. An existing annotations.txt keeps its index order: classes it "
+                    + "lacks are appended, classes without images are kept.",
+            ""})
 final class AnnotateCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--dataset", required = true, description = "folder holding train/<class>/ and val/<class>/")
@@ -18,7 +21,7 @@ final class AnnotateCommand extends Subcommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         Annotator.Report report = Annotator.annotate(dataset);
-        out().printf("annotate %s: %d classes%n", dataset, report.classes().size());
+        out().printf("annotate %s: %d class%s%n", dataset, report.classes().size(), report.classes().size() == 1 ? "" : "es");
         ClassTable.print(out(), report.classes());
         Path classFile = dataset.resolve("annotations.txt");
         int appended = report.appended().size();

@@ -9,12 +9,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "split", mixinStandardHelpOptions = true,
-        description = {"Split a folder of class folders (<input>/<class>/<images>) into <out>/train/<class>/ and",
-            "<out>/val/<class>/, per class and the same way every time for a seed, and write",
-            "<out>/annotations.txt (classes in sorted order), <out>/train.txt and <out>/val.txt.",
-            "Images are recognised by extension (jpg, jpeg, png, bmp, gif, webp; any case) or content;",
-            "hidden files are skipped; empty classes and unreadable files are reported.",
-            "<out> must be new or empty: split never deletes or overwrites a file."})
+        description = {"Split a folder of class folders into train/ and val/, and write the class file and lists.",
+            "",
+            "Splits <input>/<class>/<images> into <out>/train/<class>/ and <out>/val/<class>/, per class "
+                    + "and the same way every time for a seed, and writes <out>/annotations.txt (classes in "
+                    + "sorted order), <out>/train.txt and <out>/val.txt.",
+            "Images are recognised by extension (jpg, jpeg, png, bmp, gif, webp; any case) or by content; "
+                    + "hidden files are skipped; empty classes and unreadable files are reported.",
+            "<out> must be new or empty: split never deletes or overwrites a file.",
+            ""})
 final class SplitCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--input", required = true, description = "folder with one sub-folder of images per class")
@@ -41,8 +44,8 @@ final class SplitCommand extends Subcommand implements Callable<Integer> {
                     "--val-ratio must be between 0 and 1 (exclusive), got " + valRatio);
         }
         DatasetSplitter.Report report = DatasetSplitter.split(input, out, valRatio, seed, link);
-        out().printf(Locale.ROOT, "split %s -> %s (val ratio %s, seed %d): %d classes%n",
-                input, out, valRatio, seed, report.classes().size());
+        out().printf(Locale.ROOT, "split %s -> %s (val ratio %s, seed %d): %d class%s%n",
+                input, out, valRatio, seed, report.classes().size(), report.classes().size() == 1 ? "" : "es");
         ClassTable.print(out(), report.classes());
         DatasetSplitter.Placement p = report.placement();
         out().printf("wrote %s, train.txt (%d images), val.txt (%d images); %s%n", out.resolve("annotations.txt"),

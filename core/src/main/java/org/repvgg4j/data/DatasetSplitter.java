@@ -54,6 +54,10 @@ public final class DatasetSplitter {
                 w.add(input + " has train/ and val/ folders and they were taken as classes;"
                         + " for a set that is already split use 'repvgg annotate --dataset " + input + "'");
             }
+            if (classes.size() == 1) {
+                w.add("only 1 class ('" + classes.get(0).name() + "') has images; a classifier needs 2 or more"
+                        + " (is the input one folder above the class folders?)");
+            }
             for (String name : emptyClasses) {
                 w.add("class folder '" + name + "' has no images; it was skipped and has no index");
             }
