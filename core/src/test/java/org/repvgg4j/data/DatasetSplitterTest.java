@@ -163,11 +163,12 @@ class DatasetSplitterTest {
     void linkingMakesHardLinksToTheInput() throws IOException {
         Path input = tmp.resolve("in");
         TestImages.pngs(input.resolve("cat"), 5);
+        TestImages.pngs(input.resolve("dog"), 2);
         Path out = tmp.resolve("out");
 
         DatasetSplitter.Report report = DatasetSplitter.split(input, out, 0.2, 0, true);
 
-        assertThat(report.placement().hardLinks()).isEqualTo(5);
+        assertThat(report.placement().hardLinks()).isEqualTo(7);
         assertThat(report.placement().copies()).isZero();
         assertThat(report.warnings()).isEmpty();
         Path placed = Files.exists(out.resolve("train/cat/000.png")) ? out.resolve("train/cat/000.png") : out.resolve("val/cat/000.png");
@@ -193,6 +194,19 @@ class DatasetSplitterTest {
         assertThat(input.resolve("split")).doesNotExist();
         assertThatThrownBy(() -> DatasetSplitter.split(input, tmp.resolve("x"), 1.0, 0, false))
                 .hasMessage("the val ratio must be between 0 and 1 (exclusive), got 1.0");
+    }
+
+    @Test
+    void anInputOneFolderAboveTheClassesGivesOneClassAndAWarning() throws IOException {
+        Path input = tmp.resolve("in");
+        TestImages.pngs(input.resolve("animals/cat"), 2);
+        TestImages.pngs(input.resolve("animals/dog"), 2);
+
+        DatasetSplitter.Report report = DatasetSplitter.split(input, tmp.resolve("out"), 0.2, 0, false);
+
+        assertThat(report.classes()).containsExactly(new ClassCounts("animals", 0, 3, 1));
+        assertThat(report.warnings()).containsExactly("only 1 class ('animals') has images; a classifier needs 2 or more"
+                + " (is the input one folder above the class folders?)");
     }
 
     @Test
