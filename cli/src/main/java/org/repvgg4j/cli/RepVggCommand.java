@@ -11,8 +11,10 @@ import picocli.CommandLine.Command;
 @Command(name = "repvgg",
         mixinStandardHelpOptions = true,
         version = "repvgg4j 0.1.0",
-        description = "RepVGG image classification: build, convert (re-parameterize), verify and time networks.",
+        description = "RepVGG image classification: split data, build, convert (re-parameterize), verify and time networks.",
         subcommands = {
+            SplitCommand.class,
+            AnnotateCommand.class,
             InitCommand.class,
             InfoCommand.class,
             ConvertCommand.class,

@@ -32,7 +32,7 @@ class CommandsTest {
 
     @Test
     void everyVerbHasHelp() {
-        for (String verb : new String[] {"init", "info", "convert", "bench", "demo"}) {
+        for (String verb : new String[] {"split", "annotate", "init", "info", "convert", "bench", "demo"}) {
             Run run = repvgg(verb, "--help");
             assertThat(run.exit()).as(verb).isZero();
             assertThat(run.out()).as(verb).startsWith("Usage: repvgg " + verb);
