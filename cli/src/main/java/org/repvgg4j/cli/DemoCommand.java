@@ -1,117 +1,175 @@
 package org.repvgg4j.cli;
 
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.repvgg4j.bench.ForwardBench;
 import org.repvgg4j.bench.Measurement;
+import org.repvgg4j.data.ClassIndex;
+import org.repvgg4j.data.DatasetSplitter;
+import org.repvgg4j.data.ImageTransform;
+import org.repvgg4j.data.ListDataset;
+import org.repvgg4j.data.ListFile;
+import org.repvgg4j.data.Sample;
+import org.repvgg4j.eval.EvalResult;
+import org.repvgg4j.eval.Evaluation;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
-import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
-import org.repvgg4j.reparam.EquivalenceCheck;
-import org.repvgg4j.reparam.VerifiedConversion;
+import org.repvgg4j.train.TrainSettings;
+import org.repvgg4j.train.TrainingRun;
 import org.repvgg4j.weights.LoadedModel;
-import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.ModelDirectory;
-import org.repvgg4j.weights.NetworkWeights;
-import org.repvgg4j.weights.Preprocessing;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"The main job, end to end on this machine: build RepVGG-A0, convert it to deploy form,",
-            "verify the two forms agree, reload from disk, and time both forms. Ends with a summary."})
+        description = {"The main job, end to end, on the embedded Fashion-MNIST sample (examples/fashion-mnist):",
+            "split, train RepVGG-A0, convert to deploy form with verification, evaluate the deploy model,",
+            "time train vs deploy form. Ends with one summary table. Everything goes to --out."})
 final class DemoCommand extends Subcommand implements Callable<Integer> {
 
-    @Option(names = "--out", defaultValue = "runs/demo", description = "working directory (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data", description = "folder of class folders (default: the repository's examples/fashion-mnist)")
+    Path data;
+
+    @Option(names = "--out", defaultValue = "runs/demo", description = "working directory, recreated (default: ${DEFAULT-VALUE})")
     Path out;
 
-    @Option(names = "--arch", converter = ArchConverter.class, defaultValue = "A0",
-            description = "variant (default: ${DEFAULT-VALUE})")
+    @Option(names = "--arch", converter = ArchConverter.class, defaultValue = "A0", description = "default: ${DEFAULT-VALUE}")
     RepVggSpec arch;
 
-    @Option(names = "--image-size", defaultValue = "224", description = "input size (default: ${DEFAULT-VALUE})")
+    @Option(names = "--epochs", defaultValue = "15", description = "default: ${DEFAULT-VALUE}")
+    int epochs;
+
+    @Option(names = "--image-size", defaultValue = "32", description = "training crop (default: ${DEFAULT-VALUE})")
     int imageSize;
+
+    @Option(names = "--bench-size", defaultValue = "224", description = "input size for the timing step (default: ${DEFAULT-VALUE})")
+    int benchSize;
 
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
-        Path trainDir = out.resolve("train");
-        Path deployDir = out.resolve("deploy");
-        int classes = 10;
-        Map<String, String> summary = new LinkedHashMap<>();
+        Path dataset = data != null ? data : defaultData();
+        recreate(out);
+        Path split = out.resolve("data");
+        Path run = out.resolve("run");
+
+        step("1/5 split %s -> %s (val ratio 0.2, seed 0)", dataset, split);
+        DatasetSplitter.Report report = DatasetSplitter.split(dataset, split, 0.2, 0, false);
+        out().printf("    %d classes, %d train / %d val images%n", report.classes().size(), report.trainImages(),
+                report.valImages());
+
+        step("2/5 train RepVGG-%s, %d epochs at %dx%d -> %s", arch.name(), epochs, imageSize, imageSize, run);
+        TrainSettings settings = new TrainSettings(arch.name(), abs(split.resolve("train.txt")),
+                abs(split.resolve("val.txt")), abs(split.resolve("annotations.txt")), null, imageSize, epochs, 32,
+                0.1, 0, 1, 0.9, 1e-4, 0.1, 0, 0.35, 1, 0, Runtime.getRuntime().availableProcessors());
+        TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err());
+
+        step("3/5 convert: best epoch (%d) folded into one 3x3 conv per block -> %s", trained.best().epoch(),
+                run.resolve("deploy"));
+        out().println("    check: " + trained.deployCheck());
+
+        step("4/5 evaluate the deploy model on %s", split.resolve("val.txt"));
+        EvalResult deployScore;
         List<Measurement> timings = new ArrayList<>();
-        Engine.getInstance().setRandomSeed(0);
         try (NDManager manager = NDManager.newBaseManager()) {
-            step("1/5 init: RepVGG-%s train form, %d classes -> %s", arch.name(), classes, trainDir);
-            RepVgg net = new RepVgg(arch, Form.TRAIN, classes);
-            net.initialize(manager, imageSize);
-            // Until training lands in the demo, random BN statistics stand in for trained ones so the
-            // conversion check exercises every fusion step.
-            EquivalenceCheck.randomizeBatchNorms(NetworkWeights.of(net), 0);
-            Map<String, String> provenance = new LinkedHashMap<>();
-            provenance.put("created_by", "repvgg demo");
-            provenance.put("weights", "random, with random BN statistics (a stand-in for a trained model)");
-            ModelConfig config = new ModelConfig(arch, Form.TRAIN, ModelConfig.numberedClasses(classes),
-                    Preprocessing.imagenet(imageSize), provenance);
-            ModelDirectory.write(trainDir, config, NetworkWeights.of(net));
-
-            step("2/5 convert: fold 3x3, 1x1 and identity branches into one 3x3 conv per block -> %s", deployDir);
-            LoadedModel train = ModelDirectory.load(trainDir, manager);
-            VerifiedConversion.Result conversion = VerifiedConversion.run(train, manager, 2, 0);
-            out().println("    check: " + conversion.equivalence());
-            if (!conversion.equivalence().holds()) {
-                throw new IllegalStateException("conversion check failed: " + conversion.equivalence());
+            LoadedModel deploy = ModelDirectory.load(run.resolve("deploy"), manager);
+            LoadedModel train = ModelDirectory.load(run.resolve("best"), manager);
+            ClassIndex classes = ClassIndex.read(split.resolve("annotations.txt"));
+            ListFile val = ListFile.read(split.resolve("val.txt"));
+            val.check(classes, split.resolve("annotations.txt"));
+            List<Sample> samples = val.entries().stream().map(e -> new Sample(e.path(), e.label().getAsInt())).toList();
+            try (ListDataset valData = new ListDataset(samples, ImageTransform.eval(deploy.config().preprocessing()),
+                    new ListDataset.Options(64, false, false, 0, Runtime.getRuntime().availableProcessors(), 4))) {
+                deployScore = Evaluation.run(deploy.network(), valData, manager);
             }
-            ModelDirectory.write(deployDir, conversion.deploy().config(), conversion.weights());
+            out().printf(Locale.ROOT, "    deploy model: top-1 %.4f, top-5 %.4f on %d images%n",
+                    deployScore.top1(), deployScore.top5(), deployScore.images());
 
-            step("3/5 verify: reload %s from disk and compare with the train form", deployDir);
-            LoadedModel deploy = ModelDirectory.load(deployDir, manager);
-            double reloadDiff;
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray x = EquivalenceCheck.randomInput(scope, 2, imageSize, 1);
-                reloadDiff = deploy.network().infer(x).sub(conversion.deploy().network().infer(x)).abs().max().getFloat();
-                var eq = EquivalenceCheck.compare(train.network(), deploy.network(), x, 1e-4);
-                out().println("    reloaded deploy vs train: " + eq);
-                out().printf(Locale.ROOT, "    reloaded deploy vs in-memory deploy: max |diff| = %.3g%n", reloadDiff);
-                summary.put("train = deploy (new input, from disk)", String.format(Locale.ROOT, "relative diff %.2e %s",
-                        eq.relativeDifference(), eq.holds() ? "(pass, limit 1e-4)" : "(FAIL)"));
-                if (!eq.holds() || reloadDiff != 0) {
-                    throw new IllegalStateException("reloaded deploy model differs: " + eq);
-                }
-            }
-
-            step("4/5 time: batch 1 and 32 at %dx%d, both forms", imageSize, imageSize);
+            step("5/5 time train vs deploy form at %dx%d (batch 1 and 32)", benchSize, benchSize);
             for (int batch : new int[] {1, 32}) {
-                int iterations = batch == 1 ? 20 : 5;
-                for (RepVgg n : List.of(train.network(), deploy.network())) {
-                    timings.add(ForwardBench.run(n, "RepVGG-" + arch.name(), batch, imageSize, 2, iterations, manager));
-                }
+                int iterations = batch == 1 ? 15 : 4;
+                timings.add(ForwardBench.run(train.network(), "RepVGG-" + arch.name(), batch, benchSize, 2, iterations, manager));
+                timings.add(ForwardBench.run(deploy.network(), "RepVGG-" + arch.name(), batch, benchSize, 2, iterations, manager));
             }
         }
-
-        step("5/5 summary");
-        Complexity trainCost = Complexity.of(arch, Form.TRAIN, classes, imageSize);
-        Complexity deployCost = Complexity.of(arch, Form.DEPLOY, classes, imageSize);
-        summary.put("parameters train / deploy", Format.millions(trainCost.params()) + " / " + Format.millions(deployCost.params()));
-        summary.put("multiply-adds train / deploy", Format.giga(trainCost.macs()) + " / " + Format.giga(deployCost.macs()));
         BenchCommand.printTable(timings, out());
-        out().println();
-        summary.put("model directories", trainDir + " (train), " + deployDir + " (deploy)");
+
+        Complexity trainCost = Complexity.of(arch, Form.TRAIN, report.classes().size(), benchSize);
+        Complexity deployCost = Complexity.of(arch, Form.DEPLOY, report.classes().size(), benchSize);
+        Map<String, String> summary = new LinkedHashMap<>();
+        summary.put("data", String.format("%s: %d classes, %d train / %d val", dataset, report.classes().size(),
+                report.trainImages(), report.valImages()));
+        summary.put("best val top-1 (train form)", String.format(Locale.ROOT, "%.4f at epoch %d of %d",
+                trained.best().valTop1(), trained.best().epoch(), epochs));
+        summary.put("deploy model val top-1 / top-5", String.format(Locale.ROOT, "%.4f / %.4f", deployScore.top1(), deployScore.top5()));
+        summary.put("deploy = train check", String.format(Locale.ROOT, "relative diff %.2e (limit 1e-4) %s",
+                trained.deployCheck().relativeDifference(), trained.deployCheck().holds() ? "pass" : "FAIL"));
+        summary.put("parameters train / deploy", Format.millions(trainCost.params()) + " / " + Format.millions(deployCost.params()));
+        for (Measurement d : timings) {
+            if (d.form().equals("deploy")) {
+                Measurement t = timings.stream().filter(m -> m.form().equals("train") && m.batch() == d.batch()).findFirst().orElseThrow();
+                summary.put("speed-up deploy vs train, batch " + d.batch(), String.format(Locale.ROOT,
+                        "%.2fx (%.1f vs %.1f img/s at %dx%d)", t.medianMs() / d.medianMs(), d.imagesPerSecond(),
+                        t.imagesPerSecond(), benchSize, benchSize));
+            }
+        }
+        summary.put("outputs", run + "/{metrics.csv, curves.png, best/, deploy/}");
         summary.put("demo time", Format.fixed((System.nanoTime() - started) / 1e9, 1) + " s");
+        out().println();
         int width = summary.keySet().stream().mapToInt(String::length).max().orElse(10);
+        out().println("-".repeat(width + 50));
         for (Map.Entry<String, String> e : summary.entrySet()) {
             out().printf("%-" + width + "s  %s%n", e.getKey(), e.getValue());
         }
+        out().println("-".repeat(width + 50));
         return 0;
+    }
+
+    /** examples/fashion-mnist beside the launcher (repvgg.home) or under the working directory. */
+    private static Path defaultData() {
+        String home = System.getProperty("repvgg.home");
+        Path base = home != null ? Path.of(home) : Path.of("");
+        Path data = base.resolve("examples").resolve("fashion-mnist");
+        if (!Files.isDirectory(data)) {
+            throw new IllegalArgumentException(data.toAbsolutePath() + " not found; pass --data DIR (a folder of class folders)");
+        }
+        return data;
+    }
+
+    /** The demo owns --out: a previous demo there is removed; anything else is refused. */
+    private static void recreate(Path dir) throws IOException {
+        if (Files.exists(dir)) {
+            boolean previousDemo = Files.exists(dir.resolve("data").resolve("annotations.txt"))
+                    || Files.exists(dir.resolve("run").resolve(TrainSettings.FILE));
+            boolean empty;
+            try (Stream<Path> s = Files.list(dir)) {
+                empty = s.findAny().isEmpty();
+            }
+            if (!previousDemo && !empty) {
+                throw new IOException(dir + " exists and is not a previous demo; choose another --out");
+            }
+            try (Stream<Path> tree = Files.walk(dir)) {
+                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
+        }
+        Files.createDirectories(dir);
+    }
+
+    private static String abs(Path p) {
+        return p.toAbsolutePath().normalize().toString();
     }
 
     private void step(String format, Object... args) {

@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
             InitCommand.class,
             InfoCommand.class,
             ConvertCommand.class,
+            TrainCommand.class,
             BenchCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class

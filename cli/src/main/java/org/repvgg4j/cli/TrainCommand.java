@@ -1,0 +1,179 @@
+package org.repvgg4j.cli;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.repvgg4j.data.ClassIndex;
+import org.repvgg4j.data.ListEntry;
+import org.repvgg4j.data.ListFile;
+import org.repvgg4j.data.Sample;
+import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.train.EpochMetrics;
+import org.repvgg4j.train.TrainSettings;
+import org.repvgg4j.train.TrainingRun;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "train", mixinStandardHelpOptions = true,
+        description = {"Train a train-form RepVGG on list files with the official recipe: SGD with Nesterov",
+            "momentum 0.9, weight decay 1e-4 (not on biases and BN), cosine schedule with linear warm-up,",
+            "label smoothing 0.1. Writes runs/NAME/{run.json, metrics.csv, last/, best/, deploy/, curves.png};",
+            "'repvgg train --resume runs/NAME' continues an interrupted run."})
+final class TrainCommand extends Subcommand implements Callable<Integer> {
+
+    static final class NewRun {
+        @Option(names = "--train", required = true, description = "training list (<image path> <label> per line)")
+        Path train;
+
+        @Option(names = "--val", required = true, description = "validation list")
+        Path val;
+
+        @Option(names = "--classes", required = true, description = "class file (annotations.txt)")
+        Path classes;
+
+        @Option(names = "--out", required = true, description = "run directory to create, e.g. runs/flowers")
+        Path out;
+
+        @Option(names = "--arch", defaultValue = "A0", converter = ArchConverter.class,
+                description = "RepVGG variant or custom spec (default: ${DEFAULT-VALUE})")
+        RepVggSpec arch;
+
+        @Option(names = "--epochs", defaultValue = "30", description = "default: ${DEFAULT-VALUE}")
+        int epochs;
+
+        @Option(names = "--batch-size", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")
+        int batchSize;
+
+        @Option(names = "--lr", description = "peak learning rate (default: 0.1 x batch size / 256, the official rate scaled)")
+        Double lr;
+
+        @Option(names = "--min-lr", defaultValue = "0", description = "learning rate at the end of the cosine (default: ${DEFAULT-VALUE})")
+        double minLr;
+
+        @Option(names = "--warmup-epochs", description = "linear warm-up (default: 5, or a tenth of the epochs if fewer than 50)")
+        Double warmupEpochs;
+
+        @Option(names = "--image-size", defaultValue = "224",
+                description = "training crop; evaluation resizes to size/0.875 and crops size (default: ${DEFAULT-VALUE})")
+        int imageSize;
+
+        @Option(names = "--weight-decay", defaultValue = "1e-4", description = "default: ${DEFAULT-VALUE}")
+        double weightDecay;
+
+        @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum (default: ${DEFAULT-VALUE})")
+        double momentum;
+
+        @Option(names = "--label-smoothing", defaultValue = "0.1", description = "0 turns it off (default: ${DEFAULT-VALUE})")
+        double labelSmoothing;
+
+        @Option(names = "--ema", defaultValue = "0",
+                description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
+        double ema;
+
+        @Option(names = "--crop-scale", split = ",", defaultValue = "0.08,1",
+                description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE})")
+        List<Double> cropScale;
+
+        @Option(names = "--init", description = "start from this train-form model directory (head re-initialised if the classes differ)")
+        Path init;
+
+        @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
+        long seed;
+
+        @Option(names = "--workers", description = "image decoding threads (default: one per core)")
+        Integer workers;
+    }
+
+    @ArgGroup(exclusive = false)
+    NewRun fresh;
+
+    @Option(names = "--resume", description = "continue the run in this directory from its last finished epoch")
+    Path resume;
+
+    @Override
+    public Integer call() throws Exception {
+        if ((fresh == null) == (resume == null)) {
+            throw new IllegalArgumentException("give either --train/--val/--classes/--out for a new run, or --resume DIR");
+        }
+        TrainSettings settings;
+        Path runDir;
+        if (resume != null) {
+            runDir = resume;
+            settings = TrainSettings.read(resume);
+        } else {
+            runDir = fresh.out;
+            settings = settingsOf(fresh);
+        }
+        TrainingRun.Result result = train(runDir, settings, resume != null, out(), err());
+        out().printf(Locale.ROOT, "best val top-1 %.4f (epoch %d); deploy model in %s%n",
+                result.best().valTop1(), result.best().epoch(), runDir.resolve("deploy"));
+        return 0;
+    }
+
+    private static TrainSettings settingsOf(NewRun o) {
+        if (o.cropScale.size() != 2) {
+            throw new IllegalArgumentException("--crop-scale takes two numbers, e.g. 0.08,1");
+        }
+        double lr = o.lr != null ? o.lr : 0.1 * o.batchSize / 256;
+        double warmup = o.warmupEpochs != null ? o.warmupEpochs : Math.min(5, o.epochs / 10.0);
+        int workers = o.workers != null ? o.workers : Runtime.getRuntime().availableProcessors();
+        return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
+                o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
+                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.seed, workers);
+    }
+
+    private static String abs(Path p) {
+        return p.toAbsolutePath().normalize().toString();
+    }
+
+    /** Reads and checks the lists (all problems before any training), then trains with a progress bar. */
+    static TrainingRun.Result train(Path runDir, TrainSettings settings, boolean resume, java.io.PrintWriter out,
+            java.io.PrintWriter err) throws IOException {
+        Path classFile = Path.of(settings.classFile());
+        ClassIndex classes = ClassIndex.read(classFile);
+        List<Sample> train = samples(Path.of(settings.trainList()), classes, classFile);
+        List<Sample> val = samples(Path.of(settings.valList()), classes, classFile);
+        out.printf(Locale.ROOT, "%s RepVGG-%s on %d training / %d validation images, %d classes, %dx%d, "
+                        + "%d epochs, batch %d, lr %.4g%n", resume ? "resuming" : "training", settings.spec().name(),
+                train.size(), val.size(), classes.size(), settings.imageSize(), settings.imageSize(), settings.epochs(),
+                settings.batchSize(), settings.lr());
+        ProgressLine bar = new ProgressLine(err);
+        return TrainingRun.run(runDir, settings, classes, train, val, resume, new TrainingRun.Listener() {
+            @Override
+            public void batch(int epoch, int batch, int batches, double loss, double imagesPerSecond) {
+                bar.update(String.format(Locale.ROOT, "epoch %d/%d", epoch, settings.epochs()), batch, batches,
+                        String.format(Locale.ROOT, "loss %.4f %.1f img/s", loss, imagesPerSecond),
+                        imagesPerSecond, (double) (batches - batch) * settings.batchSize());
+            }
+
+            @Override
+            public void epoch(EpochMetrics m, boolean best) {
+                bar.finish();
+                out.printf(Locale.ROOT, "epoch %d/%d  lr %.3g  train loss %.4f top-1 %.4f  val loss %.4f top-1 %.4f "
+                                + "top-5 %.4f  %.1f img/s  %.1f s%s%n", m.epoch(), settings.epochs(), m.lr(), m.trainLoss(),
+                        m.trainTop1(), m.valLoss(), m.valTop1(), m.valTop5(), m.imagesPerSecond(), m.seconds(),
+                        best ? "  (best)" : "");
+            }
+
+            @Override
+            public void message(String line) {
+                bar.finish();
+                out.println(line);
+            }
+        });
+    }
+
+    private static List<Sample> samples(Path list, ClassIndex classes, Path classFile) throws IOException {
+        ListFile file = ListFile.read(list);
+        file.check(classes, classFile);
+        List<Sample> samples = new ArrayList<>(file.entries().size());
+        for (ListEntry e : file.entries()) {
+            samples.add(new Sample(e.path(), e.label().getAsInt()));
+        }
+        return samples;
+    }
+}

@@ -1,0 +1,93 @@
+package org.repvgg4j.data;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.net.URISyntaxException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ImageDecoderTest {
+
+    @TempDir
+    Path tmp;
+
+    private static Path fixture(String name) throws URISyntaxException {
+        return Path.of(ImageDecoderTest.class.getResource("/images/" + name).toURI());
+    }
+
+    /** tools/make_image_fixtures.sh: red = 51 * column, green = 85 * row, blue = 63. */
+    private static void assertGradient(RgbImage image, int tolerance) {
+        assertThat(image.width()).isEqualTo(6);
+        assertThat(image.height()).isEqualTo(4);
+        for (int y = 0; y < 4; y++) {
+            for (int x = 0; x < 6; x++) {
+                assertThat(image.get(x, y, 0)).as("R at %d,%d", x, y).isCloseTo(51 * x, org.assertj.core.api.Assertions.within(tolerance));
+                assertThat(image.get(x, y, 1)).as("G at %d,%d", x, y).isCloseTo(85 * y, org.assertj.core.api.Assertions.within(tolerance));
+                assertThat(image.get(x, y, 2)).as("B at %d,%d", x, y).isCloseTo(63, org.assertj.core.api.Assertions.within(tolerance));
+            }
+        }
+    }
+
+    @Test
+    void palettePngDecodesToItsColours() throws Exception {
+        assertGradient(ImageDecoder.read(fixture("rgb.png")), 0);
+    }
+
+    @Test
+    void losslessWebpDecodes() throws Exception {
+        assertGradient(ImageDecoder.read(fixture("lossless.webp")), 0);
+    }
+
+    @Test
+    void cmykJpegIsConvertedToRgb() throws Exception {
+        // JPEG is lossy and the CMYK round trip goes through a colour profile: close, not exact.
+        assertGradient(ImageDecoder.read(fixture("cmyk.jpg")), 24);
+    }
+
+    @Test
+    void grayscaleKeepsItsLevelsInAllThreeChannels() throws Exception {
+        BufferedImage gray = new BufferedImage(3, 1, BufferedImage.TYPE_BYTE_GRAY);
+        gray.getRaster().setSample(0, 0, 0, 0);
+        gray.getRaster().setSample(1, 0, 0, 128);
+        gray.getRaster().setSample(2, 0, 0, 255);
+        Path file = tmp.resolve("gray.png");
+        ImageIO.write(gray, "png", file.toFile());
+        RgbImage rgb = ImageDecoder.read(file);
+        assertThat(new int[] {rgb.get(1, 0, 0), rgb.get(1, 0, 1), rgb.get(1, 0, 2)}).containsExactly(128, 128, 128);
+        assertThat(rgb.get(2, 0, 1)).isEqualTo(255);
+
+        RgbImage sixteen = ImageDecoder.read(fixture("gray16.png"));
+        assertThat(sixteen.get(0, 0, 0)).isEqualTo(sixteen.get(0, 0, 2));
+    }
+
+    @Test
+    void alphaIsDroppedNotBlended() throws Exception {
+        BufferedImage argb = new BufferedImage(1, 1, BufferedImage.TYPE_INT_ARGB);
+        argb.setRGB(0, 0, 0x20C08040);
+        Path file = tmp.resolve("alpha.png");
+        ImageIO.write(argb, "png", file.toFile());
+        RgbImage rgb = ImageDecoder.read(file);
+        assertThat(new int[] {rgb.get(0, 0, 0), rgb.get(0, 0, 1), rgb.get(0, 0, 2)}).containsExactly(0xC0, 0x80, 0x40);
+    }
+
+    @Test
+    void unreadableFilesAreNamed() throws IOException {
+        Path empty = Files.createFile(tmp.resolve("empty.jpg"));
+        assertThatThrownBy(() -> ImageDecoder.read(empty)).hasMessage(empty + ": empty file");
+        Path text = Files.writeString(tmp.resolve("notes.png"), "hello");
+        assertThatThrownBy(() -> ImageDecoder.read(text)).hasMessageContaining(text.toString());
+        Path truncated = tmp.resolve("cut.png");
+        byte[] png = Files.readAllBytes(TestImages.png(tmp.resolve("whole.png")));
+        Files.write(truncated, java.util.Arrays.copyOf(png, 30));
+        assertThatThrownBy(() -> ImageDecoder.read(truncated)).hasMessageContaining(truncated.toString());
+        assertThatThrownBy(() -> ImageDecoder.read(tmp.resolve("gone.png")))
+                .isInstanceOf(NoSuchFileException.class).hasMessageContaining("gone.png");
+    }
+}

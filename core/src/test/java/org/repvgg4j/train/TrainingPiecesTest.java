@@ -1,0 +1,70 @@
+package org.repvgg4j.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class TrainingPiecesTest {
+
+    @Test
+    void scheduleWarmsUpLinearlyThenFollowsACosine() {
+        LearningRateSchedule s = new LearningRateSchedule(0.1, 0.0, 10, 110);
+        assertThat(s.at(0)).isCloseTo(0.01, within(1e-12));
+        assertThat(s.at(9)).isCloseTo(0.1, within(1e-12));
+        assertThat(s.at(10)).isCloseTo(0.1, within(1e-12));
+        assertThat(s.at(60)).isCloseTo(0.05, within(1e-12));
+        assertThat(s.at(110)).isCloseTo(0.0, within(1e-12));
+    }
+
+    @Test
+    void labelSmoothingLossMatchesHandComputation() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray logits = m.create(new float[] {2, 0, 0, 1, 1, 1}, new ai.djl.ndarray.types.Shape(2, 3));
+            NDArray labels = m.create(new int[] {0, 2});
+            double lse0 = Math.log(Math.exp(2) + 2);
+            double[] logp0 = {2 - lse0, -lse0, -lse0};
+            double logpUniform = -Math.log(3);
+            double eps = 0.1;
+            double row0 = -((1 - eps + eps / 3) * logp0[0] + eps / 3 * (logp0[1] + logp0[2]));
+            double row1 = -logpUniform;
+            float loss = new LabelSmoothingLoss((float) eps).evaluate(new NDList(labels), new NDList(logits)).getFloat();
+            assertThat((double) loss).isCloseTo((row0 + row1) / 2, within(1e-6));
+            float plain = new LabelSmoothingLoss(0).evaluate(new NDList(labels), new NDList(logits)).getFloat();
+            assertThat((double) plain).isCloseTo((-logp0[0] - logpUniform) / 2, within(1e-6));
+        }
+    }
+
+    @Test
+    void nesterovStepMatchesPyTorchsFormulaAndZeroesTheGradient() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = m.create(new float[] {1f, -2f});
+            w.setRequiresGradient(true);
+            NDArray grad = m.create(new float[] {0.5f, 0.25f});
+            NesterovSgd decayed = new NesterovSgd(0.9f, 0.1f, Set.of());
+            decayed.setLearningRate(0.1);
+            decayed.update("w", w, grad);
+            // g = grad + wd*w = (0.6, 0.05); v = g; step = g + 0.9 v = 1.9 g; w -= 0.1 * step
+            assertThat(w.toFloatArray()[0]).isCloseTo(1f - 0.1f * 1.9f * 0.6f, within(1e-6f));
+            assertThat(w.toFloatArray()[1]).isCloseTo(-2f - 0.1f * 1.9f * 0.05f, within(1e-6f));
+            decayed.update("w", w, grad);
+            // second step: g2 = grad + wd*w1, v2 = 0.9 v1 + g2, w2 = w1 - 0.1 (g2 + 0.9 v2)
+            float w1 = 1f - 0.1f * 1.9f * 0.6f;
+            float g2 = 0.5f + 0.1f * w1;
+            float v2 = 0.9f * 0.6f + g2;
+            assertThat(w.toFloatArray()[0]).isCloseTo(w1 - 0.1f * (g2 + 0.9f * v2), within(1e-6f));
+            assertThat(w.getGradient().toFloatArray()).containsOnly(0f);
+
+            NDArray bias = m.create(new float[] {1f});
+            bias.setRequiresGradient(true);
+            NesterovSgd noDecay = new NesterovSgd(0.9f, 0.1f, Set.of("b"));
+            noDecay.setLearningRate(1);
+            noDecay.update("b", bias, m.create(new float[] {0.5f}));
+            assertThat(bias.toFloatArray()[0]).isCloseTo(1f - 1.9f * 0.5f, within(1e-6f));
+        }
+    }
+}
