@@ -1,0 +1,157 @@
+package org.repvgg4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.repvgg4j.cli.CommandsTest.repvgg;
+
+import ai.djl.ndarray.NDManager;
+import java.io.File;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.repvgg4j.train.EpochMetrics;
+import org.repvgg4j.weights.ModelDirectory;
+import org.repvgg4j.weights.StateDict;
+
+class TrainCommandTest {
+
+    private static final String TINY = "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25";
+
+    @TempDir
+    static Path shared;
+
+    static Path data;
+
+    @BeforeAll
+    static void splitStripes() throws Exception {
+        Path images = StripeImages.write(shared.resolve("stripes"), 40, 1);
+        data = shared.resolve("split");
+        CommandsTest.Run split = repvgg("split", "--input", images.toString(), "--out", data.toString(), "--seed", "0");
+        assertThat(split.exit()).as(split.err()).isZero();
+    }
+
+    private static String[] trainArgs(Path out, int epochs, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "--train", data.resolve("train.txt").toString(),
+                "--val", data.resolve("val.txt").toString(), "--classes", data.resolve("annotations.txt").toString(),
+                "--arch", TINY, "--image-size", "16", "--epochs", String.valueOf(epochs), "--batch-size", "8",
+                "--lr", "0.05", "--crop-scale", "0.5,1", "--workers", "2", "--out", out.toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    private static List<String> metricsLines(Path run) throws Exception {
+        return Files.readAllLines(run.resolve("metrics.csv"));
+    }
+
+    @Test
+    void trainingLearnsStripesAndLeavesAVerifiedDeployModel(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        CommandsTest.Run result = repvgg(trainArgs(run, 6));
+        assertThat(result.exit()).as(result.err()).isZero();
+
+        List<String> lines = metricsLines(run);
+        assertThat(lines.get(0)).isEqualTo("epoch,lr,train_loss,train_top1,val_loss,val_top1,val_top5,images_per_s,seconds");
+        assertThat(lines).hasSize(7);
+        EpochMetrics last = EpochMetrics.fromCsv(lines.get(6));
+        assertThat(last.epoch()).isEqualTo(6);
+        double bestTop1 = lines.subList(1, 7).stream().mapToDouble(l -> EpochMetrics.fromCsv(l).valTop1()).max().orElseThrow();
+        assertThat(bestTop1).as("stripes are easy").isGreaterThanOrEqualTo(0.9);
+        assertThat(run.resolve("best/model.json")).exists();
+        assertThat(run.resolve("last/training_state.json")).exists();
+        assertThat(Files.readString(run.resolve("deploy/model.json"))).contains("\"form\": \"deploy\"");
+        assertThat(run.resolve("curves.png")).isNotEmptyFile();
+        assertThat(result.out()).contains("deploy check: max |deploy - train|").contains(": equal");
+    }
+
+    @Test
+    void badListLineIsReportedBeforeTraining(@TempDir Path tmp) throws Exception {
+        Path list = tmp.resolve("train.txt");
+        Files.writeString(list, "a.png 0\nb.png 7\n");
+        Files.copy(data.resolve("train/horizontal/000.png"), tmp.resolve("a.png"));
+        Files.copy(data.resolve("train/horizontal/000.png"), tmp.resolve("b.png"));
+        CommandsTest.Run result = repvgg("train", "--train", list.toString(), "--val", data.resolve("val.txt").toString(),
+                "--classes", data.resolve("annotations.txt").toString(), "--arch", TINY, "--out", tmp.resolve("run").toString());
+        assertThat(result.exit()).isEqualTo(1);
+        assertThat(result.err()).contains("train.txt:2: label 7 is out of range");
+        assertThat(tmp.resolve("run")).doesNotExist();
+    }
+
+    @Test
+    void corruptImageIsSkippedAndReported(@TempDir Path tmp) throws Exception {
+        Path list = tmp.resolve("train.txt");
+        Files.write(tmp.resolve("broken.png"), new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3});
+        List<String> lines = new ArrayList<>(Files.readAllLines(data.resolve("train.txt")).stream()
+                .map(l -> data.resolve(l.substring(0, l.lastIndexOf(' '))) + l.substring(l.lastIndexOf(' '))).toList());
+        lines.add(tmp.resolve("broken.png") + " 1");
+        Files.write(list, lines);
+        CommandsTest.Run result = repvgg("train", "--train", list.toString(), "--val", data.resolve("val.txt").toString(),
+                "--classes", data.resolve("annotations.txt").toString(), "--arch", TINY, "--image-size", "16",
+                "--epochs", "1", "--batch-size", "8", "--out", tmp.resolve("run").toString());
+        assertThat(result.exit()).as(result.err()).isZero();
+        assertThat(result.out()).contains("unreadable images skipped").contains("broken.png");
+    }
+
+    /** kill -9 in the middle of an epoch, resume, and end where an uninterrupted run ends. */
+    @Test
+    void resumeAfterKillContinuesTheSameRun(@TempDir Path tmp) throws Exception {
+        int epochs = 5;
+        Path reference = tmp.resolve("reference");
+        assertThat(repvgg(trainArgs(reference, epochs)).exit()).isZero();
+
+        Path run = tmp.resolve("killed");
+        List<String> command = new ArrayList<>(List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), RepVggCommand.class.getName()));
+        command.addAll(List.of(trainArgs(run, epochs)));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("killed.log").toFile()).start();
+        try {
+            // Wait until two epochs are done, then a little into the third.
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (System.nanoTime() < deadline && process.isAlive()
+                    && !(Files.exists(run.resolve("metrics.csv")) && metricsLines(run).size() >= 3)) {
+                Thread.sleep(50);
+            }
+            Thread.sleep(300);
+            assertThat(process.isAlive()).as("the run should still be going: " + Files.readString(tmp.resolve("killed.log"))).isTrue();
+        } finally {
+            process.destroyForcibly().waitFor();
+        }
+        int doneAtKill = metricsLines(run).size() - 1;
+        assertThat(doneAtKill).isBetween(2, epochs - 1);
+
+        CommandsTest.Run resumed = repvgg("train", "--resume", run.toString());
+        assertThat(resumed.exit()).as(resumed.err()).isZero();
+        assertThat(resumed.out()).contains("resuming after epoch " + doneAtKill);
+
+        List<String> lines = metricsLines(run);
+        assertThat(lines).hasSize(epochs + 1);
+        for (int e = 1; e <= epochs; e++) {
+            assertThat(EpochMetrics.fromCsv(lines.get(e)).epoch()).isEqualTo(e);
+        }
+        List<String> expected = metricsLines(reference);
+        for (int e = 1; e <= epochs; e++) {
+            EpochMetrics a = EpochMetrics.fromCsv(expected.get(e));
+            EpochMetrics b = EpochMetrics.fromCsv(lines.get(e));
+            assertThat(b.lr()).as("epoch %d lr", e).isEqualTo(a.lr());
+            assertThat(b.trainLoss()).as("epoch %d train loss", e).isCloseTo(a.trainLoss(), org.assertj.core.api.Assertions.within(1e-3));
+        }
+        try (NDManager m = NDManager.newBaseManager()) {
+            StateDict want = StateDict.readSafetensors(reference.resolve("last").resolve(ModelDirectory.WEIGHTS_FILE), m);
+            StateDict got = StateDict.readSafetensors(run.resolve("last").resolve(ModelDirectory.WEIGHTS_FILE), m);
+            assertThat(got.keys()).containsExactlyElementsOf(want.keys());
+            for (String key : want.keys()) {
+                float diff = want.get(key).sub(got.get(key)).abs().max().getFloat();
+                float scale = Math.max(1e-3f, want.get(key).abs().max().getFloat());
+                assertThat(diff / scale).as(key).isLessThan(1e-3f);
+            }
+        }
+        assertThat(Files.list(run).map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList())
+                .as("no half-written directories left").isEmpty();
+        assertThat(new File(run.resolve("deploy").toString())).exists();
+    }
+}
