@@ -87,7 +87,7 @@ public final class CheckpointImporter {
             headClasses = OptionalInt.of((int) head.get(0));
         }
         return new ImportedCheckpoint(file, format, found.container(), stripped, layout, layoutDetected, form, spec,
-                hints.arch() == null, headClasses, official);
+                hints.arch() == null, headClasses, official, originalNames);
     }
 
     private static Form detectForm(StateDict weights, Path file) {
