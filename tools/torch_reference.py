@@ -184,14 +184,15 @@ def to_deploy(model):
     return deploy
 
 
-def randomize(model, seed):
-    """Random weights everywhere and non-trivial BN statistics, so every fusion step matters."""
+def randomize(model, seed, gamma=(0.5, 1.5)):
+    """Random weights everywhere and non-trivial BN statistics, so every fusion step matters.
+    BN weights are drawn uniformly from the range gamma."""
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for module in model.modules():
             if isinstance(module, nn.BatchNorm2d):
                 n = module.num_features
-                module.weight.copy_(0.5 + torch.rand(n, generator=g))
+                module.weight.copy_(gamma[0] + (gamma[1] - gamma[0]) * torch.rand(n, generator=g))
                 module.bias.copy_(0.4 * (torch.rand(n, generator=g) - 0.5))
                 module.running_mean.copy_(0.4 * (torch.rand(n, generator=g) - 0.5))
                 module.running_var.copy_(0.5 + torch.rand(n, generator=g))
@@ -404,7 +405,9 @@ def tensors(path):
 def full_a0(out):
     os.makedirs(out, exist_ok=True)
     spec = {"depths": [2, 4, 14, 1], "widths": [0.75, 0.75, 0.75, 2.5]}
-    model = randomize(build(spec, 1000), 2024).eval()
+    # Three summed branches per block over 22 blocks: smaller BN weights keep the logits near
+    # the scale of a trained network's (tens) instead of growing block by block.
+    model = randomize(build(spec, 1000), 2024, gamma=(0.4, 1.0)).eval()
     torch.save(model.state_dict(), os.path.join(out, "a0_train.pth"))
     x = torch.from_numpy(np.random.default_rng(1).standard_normal((2, 3, 224, 224)).astype(np.float32))
     with torch.no_grad():

@@ -11,11 +11,13 @@ import picocli.CommandLine.Command;
 @Command(name = "repvgg",
         mixinStandardHelpOptions = true,
         version = "repvgg4j 0.1.0",
-        description = "RepVGG image classification: build, convert (re-parameterize), verify and time networks.",
+        description = "RepVGG image classification: build, import, convert (re-parameterize), verify, run and time networks.",
         subcommands = {
             InitCommand.class,
             InfoCommand.class,
+            ImportCommand.class,
             ConvertCommand.class,
+            PredictCommand.class,
             BenchCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
