@@ -360,8 +360,9 @@ def fixtures(out):
         renamed = collections.OrderedDict((LAYOUTS[layout](k), v) for k, v in state.items())
         renamed._metadata = getattr(model.state_dict(), "_metadata", None)
         torch.save(wrap(renamed, container), os.path.join(out, stem + ".pth"))
-        # safetensors: float32 (fp16 for the mmcls deploy one), plain, as timm's hub files are.
-        st_dtype = torch.float16 if stem == "mmcls_deploy_S" else torch.float32
+        # safetensors: plain, as timm's hub files are; float32, but float16 for the mmcls deploy
+        # file and bfloat16 for the timm train file.
+        st_dtype = {"mmcls_deploy_S": torch.float16, "timm_train_S": torch.bfloat16}.get(stem, torch.float32)
         st_state = collections.OrderedDict(
             (k, v.to(st_dtype) if v.is_floating_point() else v) for k, v in renamed.items())
         write_safetensors(os.path.join(out, stem + ".safetensors"), st_state)

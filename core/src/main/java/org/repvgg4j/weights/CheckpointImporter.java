@@ -106,8 +106,7 @@ public final class CheckpointImporter {
     }
 
     private static Found readSafetensors(Path file, NDManager manager) throws IOException {
-        StateDict dict = StateDict.readSafetensors(file, manager);
-        return new Found(new LinkedHashMap<>(dict.asMap()), "top level");
+        return new Found(SafetensorsFile.read(file, manager), "top level");
     }
 
     private static Found readTorch(Path file, NDManager manager) throws IOException {

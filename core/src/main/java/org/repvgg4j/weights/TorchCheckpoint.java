@@ -126,17 +126,40 @@ final class TorchCheckpoint implements Closeable {
                         + " reaches past the end of its storage (" + storage.numel() + " elements)");
             }
         }
+        return toNDArray(bytes, storage.dtype(), tensor.offset(), shape, stride, manager);
+    }
+
+    /**
+     * Elements of a little-endian (or {@code bytes.order()}) buffer as an NDArray: float types as
+     * float32, integer types as int64, gathered in C order through {@code stride} from {@code offset}.
+     */
+    static NDArray toNDArray(ByteBuffer bytes, TorchDtype dtype, long offset, long[] shape, long[] stride,
+            NDManager manager) {
+        long numel = 1;
+        for (long d : shape) {
+            numel *= d;
+        }
         int n = Math.toIntExact(numel);
-        TorchDtype dtype = storage.dtype();
         Shape djlShape = new Shape(shape);
         if (dtype.isFloating()) {
             float[] values = new float[n];
-            gather(shape, stride, tensor.offset(), (i, at) -> values[i] = dtype.floatAt(bytes, at));
+            gather(shape, stride, offset, (i, at) -> values[i] = dtype.floatAt(bytes, at));
             return manager.create(values, djlShape);
         }
         long[] values = new long[n];
-        gather(shape, stride, tensor.offset(), (i, at) -> values[i] = dtype.longAt(bytes, at));
+        gather(shape, stride, offset, (i, at) -> values[i] = dtype.longAt(bytes, at));
         return manager.create(values, djlShape);
+    }
+
+    /** Strides of a C-order (row-major, contiguous) array of {@code shape}. */
+    static long[] contiguousStrides(long[] shape) {
+        long[] stride = new long[shape.length];
+        long step = 1;
+        for (int d = shape.length - 1; d >= 0; d--) {
+            stride[d] = step;
+            step *= shape[d];
+        }
+        return stride;
     }
 
     private interface ElementSink {

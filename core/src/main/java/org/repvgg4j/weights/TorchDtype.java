@@ -2,27 +2,39 @@ package org.repvgg4j.weights;
 
 import java.nio.ByteBuffer;
 
-/** The element types of PyTorch storages, by the storage class names {@code torch.save} pickles. */
+/** The element types of PyTorch tensors, by the storage class names {@code torch.save} pickles and by safetensors names. */
 enum TorchDtype {
-    FLOAT32("FloatStorage", 4, true),
-    FLOAT16("HalfStorage", 2, true),
-    BFLOAT16("BFloat16Storage", 2, true),
-    FLOAT64("DoubleStorage", 8, true),
-    INT64("LongStorage", 8, false),
-    INT32("IntStorage", 4, false),
-    INT16("ShortStorage", 2, false),
-    INT8("CharStorage", 1, false),
-    UINT8("ByteStorage", 1, false),
-    BOOL("BoolStorage", 1, false);
+    FLOAT32("FloatStorage", "F32", 4, true),
+    FLOAT16("HalfStorage", "F16", 2, true),
+    BFLOAT16("BFloat16Storage", "BF16", 2, true),
+    FLOAT64("DoubleStorage", "F64", 8, true),
+    INT64("LongStorage", "I64", 8, false),
+    INT32("IntStorage", "I32", 4, false),
+    INT16("ShortStorage", "I16", 2, false),
+    INT8("CharStorage", "I8", 1, false),
+    UINT8("ByteStorage", "U8", 1, false),
+    BOOL("BoolStorage", "BOOL", 1, false);
 
     private final String storageClass;
+    private final String safetensorsName;
     private final int size;
     private final boolean floating;
 
-    TorchDtype(String storageClass, int size, boolean floating) {
+    TorchDtype(String storageClass, String safetensorsName, int size, boolean floating) {
         this.storageClass = storageClass;
+        this.safetensorsName = safetensorsName;
         this.size = size;
         this.floating = floating;
+    }
+
+    /** The dtype a safetensors header calls {@code name} ({@code F32}, {@code BF16}, ...), or null. */
+    static TorchDtype ofSafetensors(String name) {
+        for (TorchDtype t : values()) {
+            if (t.safetensorsName.equals(name)) {
+                return t;
+            }
+        }
+        return null;
     }
 
     /** The dtype of {@code torch.<name>}, or null if it is not a storage class we know. */

@@ -77,6 +77,18 @@ class CheckpointImporterTest {
     }
 
     @Test
+    void truncatedSafetensorsNamesTheTensorCutOff() throws IOException {
+        byte[] whole = Files.readAllBytes(TorchFixtures.file("official_train_G.safetensors"));
+        Path cut = tmp.resolve("cut.safetensors");
+        Files.write(cut, Arrays.copyOf(whole, whole.length - 10));
+        try (NDManager manager = NDManager.newBaseManager()) {
+            assertThatThrownBy(() -> CheckpointImporter.read(cut, NONE, manager))
+                    .hasMessageStartingWith(cut + ": truncated: tensor 'stage4.0.rbr_dense.conv.weight' ends at byte")
+                    .hasMessageContaining("of a " + (whole.length - 10) + "-byte file");
+        }
+    }
+
+    @Test
     void otherFilesAreNotMistakenForCheckpoints() throws IOException {
         Path text = tmp.resolve("notes.pth");
         Files.writeString(text, "hello, this is not a model\n");
