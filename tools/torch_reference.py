@@ -15,8 +15,10 @@ Modes:
       (official, timm, mmcls), train and deploy form, each as a torch.save zip .pth and as a
       .safetensors file; one input.npy; PyTorch's logits for every fixture; manifest.tsv that
       says which logits go with which fixture. Also tensors.pth (dtypes, views and strides for
-      the checkpoint reader) and legacy.pth (the pre-1.6 format, which we refuse with advice).
-      Deterministic: the same PyTorch gives byte-identical files.
+      the checkpoint reader), and files we refuse with advice: legacy.pth (the pre-1.6 format),
+      whole_module.pth (torch.save of a module, not its state dict) and torchscript.pt.
+      Deterministic: the same PyTorch gives byte-identical files (torchscript.pt once came out
+      with different zip bytes but the same entries; nothing reads its bytes).
 
   full-a0 --out DIR
       A full-size RepVGG-A0 (1000 classes) official train checkpoint a0_train.pth with random
@@ -381,6 +383,10 @@ def fixtures(out):
     with open(os.path.join(out, "manifest.tsv"), "w") as f:
         f.write("\n".join(manifest) + "\n")
     tensors(os.path.join(out, "tensors.pth"))
+    # Files that are PyTorch but not state dicts: a whole pickled module and a TorchScript archive.
+    torch.manual_seed(0)
+    torch.save(nn.Linear(2, 1), os.path.join(out, "whole_module.pth"))
+    torch.jit.save(torch.jit.script(nn.Linear(2, 1)), os.path.join(out, "torchscript.pt"))
     # The pre-1.6 format names storages by memory address, so a tensor would make the file differ
     # run to run; the reader recognises the format from its first bytes, which this file has.
     torch.save({"epoch": 1, "note": "pre-1.6 torch.save format"}, os.path.join(out, "legacy.pth"),

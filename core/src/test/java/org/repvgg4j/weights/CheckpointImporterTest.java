@@ -109,6 +109,19 @@ class CheckpointImporterTest {
     }
 
     @Test
+    void wholeModulesAndTorchScriptArchivesAreToldApartFromStateDicts() {
+        Path module = TorchFixtures.file("whole_module.pth");
+        Path scripted = TorchFixtures.file("torchscript.pt");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            assertThatThrownBy(() -> CheckpointImporter.read(module, NONE, manager)).hasMessage(module
+                    + ": holds a pickled torch.nn.modules.linear.Linear object, not a state dict; in Python, "
+                    + "torch.save(model.state_dict(), 'weights.pth') and import that");
+            assertThatThrownBy(() -> CheckpointImporter.read(scripted, NONE, manager))
+                    .hasMessageStartingWith(scripted + ": a TorchScript archive (torch.jit.save), not a state dict");
+        }
+    }
+
+    @Test
     void legacyFormatGetsAdviceOnReSaving() {
         Path legacy = TorchFixtures.file("legacy.pth");
         try (NDManager manager = NDManager.newBaseManager()) {
