@@ -3,6 +3,7 @@ package org.repvgg4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.repvgg4j.cli.CommandsTest.repvgg;
 
+import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,6 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.repvgg4j.cli.CommandsTest.Run;
 import org.repvgg4j.io.Npy;
+import org.repvgg4j.weights.StateDict;
 
 /** {@code repvgg import} and {@code repvgg predict --tensor} on the PyTorch fixtures in core's test resources. */
 class ImportPredictCommandsTest {
@@ -88,6 +90,26 @@ class ImportPredictCommandsTest {
                 "--num-classes", "5", "--image-size", "32");
         assertThat(numbered.exit()).as(numbered.err()).isZero();
         assertThat(numbered.out()).contains("head kept: 5 classes");
+    }
+
+    @Test
+    void aBackboneWithoutHeadNeedsAClassCount() throws IOException {
+        Path headless = tmp.resolve("backbone.safetensors");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            StateDict all = StateDict.readSafetensors(Path.of(fixture("official_train_G.safetensors")), manager);
+            StateDict backbone = new StateDict();
+            all.asMap().forEach((k, v) -> {
+                if (!k.startsWith("linear.")) {
+                    backbone.put(k, v);
+                }
+            });
+            backbone.writeSafetensors(headless);
+        }
+        assertOneLineError(importing(headless.toString()), headless + ": has no classifier head ('linear.weight' or its "
+                + "official name); give --classes or --num-classes for a new one");
+        Run withClasses = importing(headless.toString(), "--num-classes", "4", "--image-size", "32");
+        assertThat(withClasses.exit()).as(withClasses.err()).isZero();
+        assertThat(withClasses.out()).contains("head re-initialised for 4 classes (the checkpoint has no head)");
     }
 
     @Test

@@ -49,10 +49,14 @@ public enum CheckpointFormat {
         if (n >= 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5) && (head[3] == 4 || head[3] == 6)) {
             return TORCH_ZIP;
         }
-        if (startsWith(head, n, LEGACY_MAGIC) || (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5)) {
+        if (startsWith(head, n, LEGACY_MAGIC)) {
             throw new IOException(file + ": saved in PyTorch's legacy format (before 1.6), which is not read here; "
                     + "re-save it with PyTorch 1.6 or later: torch.save(torch.load(f), 'new.pth') "
                     + "(or pass _use_new_zipfile_serialization=True)");
+        }
+        if (n >= 2 && (head[0] & 0xff) == 0x80 && head[1] >= 2 && head[1] <= 5) {
+            throw new IOException(file + ": a bare Python pickle, not a torch.save zip; load it in Python and save "
+                    + "the state dict with torch.save(state_dict, 'new.pth') (PyTorch 1.6 or later)");
         }
         if (n >= 9) {
             long headerLength = ByteBuffer.wrap(head, 0, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();

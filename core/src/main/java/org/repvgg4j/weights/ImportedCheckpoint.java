@@ -40,8 +40,8 @@ public record ImportedCheckpoint(
      */
     public RepVgg network(int inputSize, NDManager manager) {
         if (headClasses.isEmpty()) {
-            throw new IllegalArgumentException(file + ": has no classifier head (no '" + "linear.weight' after "
-                    + "translating the " + layout.id() + " keys); give --classes or --num-classes for a new one");
+            throw new IllegalArgumentException(file + ": has no classifier head ('linear.weight' or its "
+                    + layout.id() + " name); give --classes or --num-classes for a new one");
         }
         RepVgg net = new RepVgg(spec, form, headClasses.getAsInt());
         net.initialize(manager, inputSize);
