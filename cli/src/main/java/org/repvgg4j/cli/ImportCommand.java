@@ -22,10 +22,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "import", mixinStandardHelpOptions = true,
-        description = {"Import a PyTorch RepVGG checkpoint (torch.save .pth zip or .safetensors; official, timm or",
-            "mmcls key names; train or deploy form) as a model directory. Layout, form and arch are detected",
-            "from the keys and shapes unless given. With --classes or --num-classes of another count than the",
-            "checkpoint's head, the backbone is kept and the head is re-initialised for fine-tuning."})
+        description = {"Import a PyTorch RepVGG checkpoint as a model directory: a torch.save .pth",
+            "(zip) or .safetensors file with official, timm or mmcls key names, in train or",
+            "deploy form. Layout, form and arch are detected from keys and shapes unless",
+            "given. --classes/--num-classes with another count than the checkpoint's head",
+            "keep the backbone and re-initialise the head for fine-tuning."})
 final class ImportCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--weights", required = true, paramLabel = "FILE", description = "checkpoint: .pth/.pt (zip) or .safetensors")

@@ -19,10 +19,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Run a model directory on input and print the top classes per input.",
-            "--tensor takes an already preprocessed float32 NCHW array (.npy, N x 3 x H x W) and",
-            "--save-logits writes the raw float32 logits [N, classes] as .npy, for numpy pipelines",
-            "and for checking against other implementations."})
+        description = {"Run a model directory on input; print the top classes per input.",
+            "--tensor takes an already preprocessed float32 NCHW array (.npy, N x 3 x H x W);",
+            "--save-logits writes the raw float32 logits [N, classes] as .npy, for numpy",
+            "pipelines and for checks against other implementations."})
 final class PredictCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (train or deploy form)")

@@ -1,6 +1,7 @@
 package org.repvgg4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 import static org.repvgg4j.cli.CommandsTest.repvgg;
 
 import ai.djl.ndarray.NDManager;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.repvgg4j.cli.CommandsTest.Run;
 import org.repvgg4j.io.Npy;
+import org.repvgg4j.io.NpyArray;
 import org.repvgg4j.weights.StateDict;
 
 /** {@code repvgg import} and {@code repvgg predict --tensor} on the PyTorch fixtures in core's test resources. */
@@ -163,6 +165,28 @@ class ImportPredictCommandsTest {
         Run missing = repvgg("predict", "--model", model.toString());
         assertThat(missing.exit()).isEqualTo(2);
         assertThat(missing.err()).contains("--tensor");
+    }
+
+    @Test
+    void predictComputesFloat64InputInFloat32AndRefusesIntegers() throws IOException {
+        Path model = tmp.resolve("model");
+        assertThat(repvgg("import", "--weights", fixture("official_deploy_S.pth"), "--out", model.toString(),
+                "--image-size", "32").exit()).isZero();
+        NpyArray input = Npy.read(Path.of(fixture("input.npy")));
+        Path doubles = tmp.resolve("input64.npy");
+        Npy.write(doubles, NpyArray.ofDoubles(input.shape(), input.toDoubles()));
+        Path logits = tmp.resolve("logits.npy");
+        Run run = repvgg("predict", "--model", model.toString(), "--tensor", doubles.toString(),
+                "--save-logits", logits.toString(), "--batch", "1");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).contains("note: " + doubles + " is float64; computing in float32");
+        assertThat(Npy.read(logits).toFloats()).containsExactly(
+                Npy.read(Path.of(fixture("logits_official_deploy_S.npy"))).toFloats(), within(1e-6f));
+
+        Path longs = tmp.resolve("labels.npy");
+        Npy.write(longs, NpyArray.ofLongs(new long[] {1, 3, 2, 2}, new long[12]));
+        assertOneLineError(repvgg("predict", "--model", model.toString(), "--tensor", longs.toString()),
+                longs + ": int64 values; --tensor takes preprocessed float32 input");
     }
 
     private Run importing(String weights, String... more) {
