@@ -54,10 +54,14 @@ public final class CheckpointImporter {
 
         KeyLayout layout = hints.layout();
         boolean layoutDetected = layout == null;
+        var detected = KeyLayout.detect(tensors.keySet());
         if (layout == null) {
-            layout = KeyLayout.detect(tensors.keySet()).orElseThrow(() -> new IllegalArgumentException(file
+            layout = detected.orElseThrow(() -> new IllegalArgumentException(file
                     + ": cannot tell whose key names these are (first key '" + first(found.tensors()) + "'); "
                     + "pass --layout official|timm|mmcls"));
+        } else if (detected.isPresent() && detected.get() != layout) {
+            throw new IllegalArgumentException(file + ": --layout " + layout.id() + " was given, but the keys are "
+                    + detected.get().id() + " names (first key '" + first(found.tensors()) + "')");
         }
         StateDict official = new StateDict();
         Map<String, String> originalNames = new LinkedHashMap<>();

@@ -173,9 +173,12 @@ class CheckpointImporterTest {
     }
 
     @Test
-    void aFormHintThatContradictsTheKeysIsRefused() {
+    void hintsThatContradictTheKeysAreRefused() {
         Path file = TorchFixtures.file("mmcls_deploy_S.pth");
         try (NDManager manager = NDManager.newBaseManager()) {
+            assertThatThrownBy(() -> CheckpointImporter.read(file, new CheckpointImporter.Hints(null, KeyLayout.TIMM, null), manager))
+                    .hasMessage(file + ": --layout timm was given, but the keys are mmcls names "
+                            + "(first key 'backbone.stem.se_layer.conv1.conv.weight')");
             assertThatThrownBy(() -> CheckpointImporter.read(file, new CheckpointImporter.Hints(null, null, Form.TRAIN), manager))
                     .hasMessage(file + ": holds deploy-form weights (rbr_reparam kernels) but --form train was given");
         }
