@@ -130,8 +130,8 @@ final class TorchCheckpoint implements Closeable {
     }
 
     /**
-     * Elements of a little-endian (or {@code bytes.order()}) buffer as an NDArray: float types as
-     * float32, integer types as int64, gathered in C order through {@code stride} from {@code offset}.
+     * Elements of {@code bytes} (in its byte order) as an NDArray: float types as float32, integer
+     * types as int64, gathered in C order through {@code stride} from {@code offset}.
      */
     static NDArray toNDArray(ByteBuffer bytes, TorchDtype dtype, long offset, long[] shape, long[] stride,
             NDManager manager) {
