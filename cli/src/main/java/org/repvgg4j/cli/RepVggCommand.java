@@ -11,14 +11,16 @@ import picocli.CommandLine.Command;
 @Command(name = "repvgg",
         mixinStandardHelpOptions = true,
         version = "repvgg4j 0.1.0",
-        description = "RepVGG image classification: split data, build, convert (re-parameterize), verify and time networks.",
+        description = "RepVGG image classification: split data, train, import, convert (re-parameterize), verify, run and time networks.",
         subcommands = {
             SplitCommand.class,
             AnnotateCommand.class,
             InitCommand.class,
             InfoCommand.class,
+            ImportCommand.class,
             ConvertCommand.class,
             TrainCommand.class,
+            PredictCommand.class,
             BenchCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class

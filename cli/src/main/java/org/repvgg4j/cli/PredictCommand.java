@@ -1,0 +1,135 @@
+package org.repvgg4j.cli;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
+import org.repvgg4j.io.Npy;
+import org.repvgg4j.io.NpyArray;
+import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.weights.LoadedModel;
+import org.repvgg4j.weights.ModelDirectory;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "predict", mixinStandardHelpOptions = true,
+        description = {"Run a model directory on input; print the top classes per input.",
+            "--tensor takes an already preprocessed float32 NCHW array (.npy, N x 3 x H x W);",
+            "--save-logits writes the raw float32 logits [N, classes] as .npy, for numpy",
+            "pipelines and for checks against other implementations."})
+final class PredictCommand extends Subcommand implements Callable<Integer> {
+
+    @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (train or deploy form)")
+    Path model;
+
+    /** Where the input comes from; one mode per option. */
+    static final class Input {
+        @Option(names = "--tensor", paramLabel = "FILE.npy", description = "preprocessed float32 NCHW input (.npy)")
+        Path tensor;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Input input;
+
+    @Option(names = "--save-logits", paramLabel = "FILE.npy", description = "write the logits [N, classes] as float32 .npy")
+    Path saveLogits;
+
+    @Option(names = "--top", defaultValue = "5", description = "classes to print per input (default: ${DEFAULT-VALUE})")
+    int top;
+
+    @Option(names = "--batch", defaultValue = "32", description = "inputs per forward pass (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    /** Rows printed before the rest are only counted; the logits file always has all of them. */
+    private static final int PRINTED_ROWS = 10;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1) {
+            throw new IllegalArgumentException("--batch must be at least 1");
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel loaded = ModelDirectory.load(model, manager);
+            NpyArray x = readTensor(input.tensor, loaded);
+            float[][] logits = logits(loaded.network(), x, manager);
+            if (saveLogits != null) {
+                int classes = loaded.config().numClasses();
+                float[] flat = new float[logits.length * classes];
+                for (int i = 0; i < logits.length; i++) {
+                    System.arraycopy(logits[i], 0, flat, i * classes, classes);
+                }
+                Npy.write(saveLogits, NpyArray.ofFloats(new long[] {logits.length, classes}, flat));
+                out().printf("wrote %s: float32 logits (%d, %d)%n", saveLogits, logits.length, classes);
+            }
+            printTop(logits, loaded);
+        }
+        return 0;
+    }
+
+    private NpyArray readTensor(Path file, LoadedModel loaded) throws java.io.IOException {
+        NpyArray x = Npy.read(file);
+        long[] s = x.shape();
+        if (s.length != 4 || s[1] != 3) {
+            throw new IllegalArgumentException(file + ": expected an NCHW array (N, 3, H, W), got shape "
+                    + Npy.shapeText(s));
+        }
+        if (x.dtype() == Npy.DType.INT64) {
+            throw new IllegalArgumentException(file + ": int64 values; --tensor takes preprocessed float32 input "
+                    + "(x.astype(numpy.float32) after normalising)");
+        }
+        if (x.dtype() == Npy.DType.FLOAT64) {
+            out().println("note: " + file + " is float64; computing in float32");
+        }
+        int size = loaded.config().preprocessing().inputSize();
+        if (s[2] != size || s[3] != size) {
+            out().printf("note: input is %dx%d, the model was set up for %dx%d%n", s[2], s[3], size, size);
+        }
+        return x;
+    }
+
+    /** Logits per input row, in batches so memory stays flat for large arrays. */
+    private float[][] logits(RepVgg net, NpyArray x, NDManager manager) {
+        long[] s = x.shape();
+        int n = (int) s[0];
+        int per = (int) (s[1] * s[2] * s[3]);
+        float[] all = x.toFloats();
+        float[][] out = new float[n][];
+        for (int start = 0; start < n; start += batch) {
+            int count = Math.min(batch, n - start);
+            try (NDManager scope = manager.newSubManager()) {
+                NDArray chunk = scope.create(Arrays.copyOfRange(all, start * per, (start + count) * per),
+                        new Shape(count, s[1], s[2], s[3]));
+                float[] values = net.infer(chunk).toFloatArray();
+                int classes = values.length / count;
+                for (int i = 0; i < count; i++) {
+                    out[start + i] = Arrays.copyOfRange(values, i * classes, (i + 1) * classes);
+                }
+            }
+        }
+        return out;
+    }
+
+    private void printTop(float[][] logits, LoadedModel loaded) {
+        var names = loaded.config().classes();
+        int k = Math.min(top, names.size());
+        for (int row = 0; row < Math.min(logits.length, PRINTED_ROWS); row++) {
+            float[] l = logits[row];
+            double max = IntStream.range(0, l.length).mapToDouble(i -> l[i]).max().orElse(0);
+            double sum = IntStream.range(0, l.length).mapToDouble(i -> Math.exp(l[i] - max)).sum();
+            StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%d:", row));
+            IntStream.range(0, l.length).boxed().sorted(Comparator.comparingDouble(i -> -l[i])).limit(k)
+                    .forEach(i -> line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i),
+                            Math.exp(l[i] - max) / sum)));
+            out().println(line);
+        }
+        if (logits.length > PRINTED_ROWS) {
+            out().printf("... %d more rows%n", logits.length - PRINTED_ROWS);
+        }
+    }
+}
