@@ -38,6 +38,12 @@ import picocli.CommandLine.Option;
             "time train vs deploy form. Ends with one summary table. Everything goes to --out."})
 final class DemoCommand extends Subcommand implements Callable<Integer> {
 
+    /** Measured on the embedded set: higher rates were less stable at batch 32 over 15 epochs. */
+    private static final double LEARNING_RATE = 0.05;
+
+    /** The garments are centred and small (28x28): milder crops than ImageNet's 0.08 keep their shape. */
+    private static final double MIN_CROP_SCALE = 0.7;
+
     @Option(names = "--data", description = "folder of class folders (default: the repository's examples/fashion-mnist)")
     Path data;
 
@@ -50,7 +56,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--epochs", defaultValue = "15", description = "default: ${DEFAULT-VALUE}")
     int epochs;
 
-    @Option(names = "--image-size", defaultValue = "32", description = "training crop (default: ${DEFAULT-VALUE})")
+    @Option(names = "--image-size", defaultValue = "48", description = "training crop (default: ${DEFAULT-VALUE})")
     int imageSize;
 
     @Option(names = "--bench-size", defaultValue = "224", description = "input size for the timing step (default: ${DEFAULT-VALUE})")
@@ -72,7 +78,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         step("2/5 train RepVGG-%s, %d epochs at %dx%d -> %s", arch.name(), epochs, imageSize, imageSize, run);
         TrainSettings settings = new TrainSettings(arch.name(), abs(split.resolve("train.txt")),
                 abs(split.resolve("val.txt")), abs(split.resolve("annotations.txt")), null, imageSize, epochs, 32,
-                0.1, 0, 1, 0.9, 1e-4, 0.1, 0, 0.35, 1, 0, Runtime.getRuntime().availableProcessors());
+                LEARNING_RATE, 0, 1, 0.9, 1e-4, 0.1, 0, MIN_CROP_SCALE, 1, 0, Runtime.getRuntime().availableProcessors());
         TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err());
 
         step("3/5 convert: best epoch (%d) folded into one 3x3 conv per block -> %s", trained.best().epoch(),
