@@ -78,6 +78,10 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                 description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE})")
         List<Double> cropScale;
 
+        @Option(names = "--crop-ratio", defaultValue = "0.875",
+                description = "evaluation: resize to size / ratio, then crop size (default: ${DEFAULT-VALUE}; 1 keeps the whole image)")
+        double cropRatio;
+
         @Option(names = "--init", description = "start from this train-form model directory (head re-initialised if the classes differ)")
         Path init;
 
@@ -123,7 +127,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         int workers = o.workers != null ? o.workers : Runtime.getRuntime().availableProcessors();
         return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
                 o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
-                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.seed, workers);
+                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers);
     }
 
     private static String abs(Path p) {

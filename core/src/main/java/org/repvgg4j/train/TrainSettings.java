@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.weights.Preprocessing;
 
 /**
  * Everything that defines a training run, saved as {@code run.json} so that {@code --resume}
@@ -18,11 +19,12 @@ import org.repvgg4j.model.RepVggSpec;
  * @param warmupEpochs linear warm-up length, in epochs (fractions allowed)
  * @param emaDecay decay of the weight moving average; 0 turns it off
  * @param minScale smallest crop area fraction of RandomResizedCrop
+ * @param cropRatio evaluation crop / resize (0.875: resize to size / 0.875, crop size; 1: no border cut)
  */
 public record TrainSettings(String arch, String trainList, String valList, String classFile, String init,
         int imageSize, int epochs, int batchSize, double lr, double minLr, double warmupEpochs, double momentum,
-        double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, long seed,
-        int workers) {
+        double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, double cropRatio,
+        long seed, int workers) {
 
     public static final String FILE = "run.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
@@ -32,6 +34,15 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
         if (epochs < 1 || batchSize < 2 || imageSize < 8) {
             throw new IllegalArgumentException("need epochs >= 1, batch size >= 2 and image size >= 8");
         }
+        if (!(cropRatio > 0 && cropRatio <= 1)) {
+            throw new IllegalArgumentException("crop ratio must be in (0, 1], got " + cropRatio);
+        }
+    }
+
+    /** Evaluation preprocessing: ImageNet normalisation, resize to size / cropRatio, center crop. */
+    public Preprocessing preprocessing() {
+        return new Preprocessing(imageSize, (int) Math.round(imageSize / cropRatio),
+                Preprocessing.IMAGENET_MEAN, Preprocessing.IMAGENET_STD);
     }
 
     public RepVggSpec spec() {

@@ -111,7 +111,7 @@ public final class TrainingRun {
 
     private Result execute(List<Sample> trainSamples, List<Sample> valSamples) throws IOException {
         removeStaleStaging();
-        Preprocessing preprocessing = Preprocessing.imagenet(settings.imageSize());
+        Preprocessing preprocessing = settings.preprocessing();
         int workers = Math.max(1, settings.workers());
         Engine.getInstance().setRandomSeed((int) settings.seed());
         RepVgg net = new RepVgg(settings.spec(), Form.TRAIN, classes.size());
