@@ -46,7 +46,7 @@ def gray_png(pixels, width, height):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--per-class", type=int, default=300, metavar="N",
-                    help="images per class (default 200)")
+                    help="images per class (default 300)")
     ap.add_argument("--out", metavar="DIR", default=os.path.join(REPO, "examples", "fashion-mnist"),
                     help="output folder (default examples/fashion-mnist in this repository)")
     ap.add_argument("--source", metavar="DIR", default="/usr/share/datasets/fashion-mnist",
