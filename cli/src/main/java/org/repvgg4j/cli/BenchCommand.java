@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.repvgg4j.bench.ForwardBench;
 import org.repvgg4j.bench.Measurement;
+import org.repvgg4j.bench.TrainStepBench;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
@@ -55,6 +56,10 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--json", description = "one JSON object per measurement instead of a table")
     boolean json;
 
+    @Option(names = "--train-step",
+            description = "time training steps (forward, loss, backward, SGD update) of the train form instead of inference")
+    boolean trainStep;
+
     @Override
     public Integer call() throws Exception {
         List<Form> forms = "both".equalsIgnoreCase(form) ? List.of(Form.TRAIN, Form.DEPLOY) : List.of(Form.parse(form));
@@ -63,6 +68,22 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             JniUtils.setNumThreads(threads);
         }
         List<Measurement> results = new ArrayList<>();
+        if (trainStep) {
+            for (int batch : batches) {
+                if (!json) {
+                    err().printf("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
+                }
+                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, warmup, iterations);
+                results.add(m);
+                if (json) {
+                    out().println(toJson(m));
+                }
+            }
+            if (!json) {
+                printTable(results, out());
+            }
+            return 0;
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             List<RepVgg> nets = networks(forms, manager);
             String label = "RepVGG-" + nets.get(0).spec().name();

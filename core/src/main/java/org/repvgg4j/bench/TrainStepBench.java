@@ -1,0 +1,83 @@
+package org.repvgg4j.bench;
+
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.DefaultTrainingConfig;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.Trainer;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.repvgg4j.model.Complexity;
+import org.repvgg4j.model.Form;
+import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.reparam.EquivalenceCheck;
+import org.repvgg4j.train.LabelSmoothingLoss;
+import org.repvgg4j.train.NesterovSgd;
+
+/**
+ * Times full training steps (forward, loss, backward, optimizer update) of the train form on a
+ * fixed random batch, the same work {@code TrainingRun} does per batch minus data loading. The
+ * PyTorch side of the comparison is {@code tools/compare_training_speed.py}.
+ */
+public final class TrainStepBench {
+
+    private TrainStepBench() {}
+
+    public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup, int iterations) {
+        List<Double> millis = new ArrayList<>(iterations);
+        RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses);
+        try (Model model = Model.newInstance("bench", Device.cpu())) {
+            model.setBlock(net);
+            net.initialize(model.getNDManager(), inputSize);
+            Set<String> noDecay = new HashSet<>();
+            net.stateDict().forEach((key, p) -> {
+                if (key.endsWith(".bias") || key.contains(".bn.") || key.contains("rbr_identity.")) {
+                    noDecay.add(p.getId());
+                }
+            });
+            NesterovSgd sgd = new NesterovSgd(0.9f, 1e-4f, noDecay);
+            sgd.setLearningRate(0.01);
+            DefaultTrainingConfig config = new DefaultTrainingConfig(new LabelSmoothingLoss(0.1f))
+                    .optOptimizer(sgd).optDevices(new Device[] {Device.cpu()});
+            try (Trainer trainer = model.newTrainer(config);
+                    NDManager data = model.getNDManager().newSubManager()) {
+                trainer.initialize(new Shape(batch, 3, inputSize, inputSize));
+                NDArray x = EquivalenceCheck.randomInput(data, batch, inputSize, 0);
+                int[] labels = new Random(0).ints(batch, 0, numClasses).toArray();
+                NDArray y = data.create(labels);
+                for (int i = 0; i < warmup + iterations; i++) {
+                    long start = System.nanoTime();
+                    try (NDManager step = data.newSubManager()) {
+                        NDArray xs = x.duplicate();
+                        xs.attach(step);
+                        try (GradientCollector collector = trainer.newGradientCollector()) {
+                            NDList predictions = trainer.forward(new NDList(xs), new NDList(y));
+                            NDArray loss = trainer.getLoss().evaluate(new NDList(y), predictions);
+                            collector.backward(loss);
+                            loss.getFloat();
+                        }
+                        trainer.step();
+                    }
+                    long elapsed = System.nanoTime() - start;
+                    if (i >= warmup) {
+                        millis.add(elapsed / 1e6);
+                    }
+                }
+            }
+        }
+        long macs = Complexity.of(spec, Form.TRAIN, numClasses, inputSize).macs();
+        // A training step costs about three forward passes (forward, and two for backward).
+        return new Measurement("RepVGG-" + spec.name(), "train-step", ForwardBench.ENGINE, batch,
+                JniUtils.getNumThreads(), inputSize, Complexity.of(spec, Form.TRAIN, numClasses, inputSize).params(),
+                3 * macs, millis);
+    }
+}
