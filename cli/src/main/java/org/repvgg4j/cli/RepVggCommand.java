@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
             InitCommand.class,
             InfoCommand.class,
             ConvertCommand.class,
+            ExportCommand.class,
             BenchCommand.class,
             DemoCommand.class,
             CommandLine.HelpCommand.class
