@@ -5,7 +5,9 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.util.Locale;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
@@ -95,9 +97,10 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
             throw new IllegalArgumentException(target + " is a directory; --out names the .onnx file to write");
         }
         Files.createDirectories(absolute.getParent());
-        Path staging = Files.createTempFile(absolute.getParent(), "." + absolute.getFileName() + ".", ".writing");
+        // Not Files.createTempFile: its owner-only permissions would carry over to the export.
+        Path staging = absolute.resolveSibling("." + absolute.getFileName() + "." + UUID.randomUUID() + ".writing");
         try {
-            Files.write(staging, onnx);
+            Files.write(staging, onnx, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
             Equivalence check;
             try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(staging, threads)) {
                 check = OnnxRuntimeCheck.compare(network, ort, checkBatch, seed, Equivalence.DEFAULT_TOLERANCE, manager);
