@@ -23,7 +23,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time forward passes of the train and deploy forms: median, min and spread over timed runs.")
+        description = {"Time forward passes of the train and deploy forms: median, min and spread over timed runs.",
+            "PyTorch (DJL) by default; --engine onnxruntime or both also times the deploy form in ONNX Runtime."})
 final class BenchCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--arch", converter = ArchConverter.class, defaultValue = "A0",
