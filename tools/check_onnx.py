@@ -15,6 +15,7 @@ import sys
 
 import numpy as np
 import onnx
+from google.protobuf.message import DecodeError
 from onnx import numpy_helper
 
 
@@ -59,7 +60,7 @@ def main(paths):
     for path in paths:
         try:
             check(path)
-        except (onnx.checker.ValidationError, onnx.shape_inference.InferenceError, OSError) as e:
+        except (DecodeError, onnx.checker.ValidationError, onnx.shape_inference.InferenceError, OSError) as e:
             print(f"{path}: FAILED: {e}", file=sys.stderr)
             failed += 1
     return 1 if failed else 0
