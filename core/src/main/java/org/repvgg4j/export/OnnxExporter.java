@@ -7,9 +7,11 @@ import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Arrays;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import onnx.Onnx.AttributeProto;
 import onnx.Onnx.GraphProto;
 import onnx.Onnx.ModelProto;
@@ -93,6 +95,7 @@ public final class OnnxExporter {
         String w = initializer(graph, weights, "linear.weight", config.numClasses(), spec.featureChannels());
         String b = initializer(graph, weights, "linear.bias", config.numClasses());
         graph.addNode(node("Gemm", "linear", List.of("head.features", w, b), OUTPUT, intAttr("transB", 1)));
+        refuseUnused(graph, weights);
 
         ModelProto.Builder model = ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
@@ -128,6 +131,21 @@ public final class OnnxExporter {
                 + "scale to [0, 1], subtract mean, divide by std");
         config.provenance().forEach((k, v) -> meta.put(META_PROVENANCE_PREFIX + k, v));
         return meta;
+    }
+
+    /**
+     * A tensor the graph did not use means the weights are of another network (a deeper stage, SE
+     * where the spec has none); exporting without it would silently drop part of the model.
+     */
+    private static void refuseUnused(GraphProto.Builder graph, StateDict weights) {
+        Set<String> used = new HashSet<>();
+        graph.getInitializerList().forEach(t -> used.add(t.getName()));
+        for (String key : weights.keys()) {
+            if (!used.contains(key) && !key.endsWith(".num_batches_tracked")) {
+                throw new IllegalArgumentException("deploy weights: unexpected key '" + key
+                        + "' (the weights are not of this spec's deploy form)");
+            }
+        }
     }
 
     /** Conv (the fused 3x3 with bias), then SE if the block has it, then Relu; returns the output name. */

@@ -178,7 +178,7 @@ class OnnxExporterTest {
     }
 
     @Test
-    void refusesTrainFormAndNamesAMissingOrMisshapenKey() {
+    void refusesTrainFormAndNamesAMissingUnexpectedOrMisshapenKey() {
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = deployModel(GROUPED_SE, 32, ModelConfig.numberedClasses(4), manager);
             StateDict weights = NetworkWeights.of(deploy.network());
@@ -194,6 +194,12 @@ class OnnxExporterTest {
             });
             assertThatThrownBy(() -> OnnxExporter.export(deploy.config(), missing))
                     .hasMessage("deploy weights: missing key 'stage3.0.se.up.bias'");
+
+            StateDict extra = StateDict.of(weights.asMap());
+            extra.put("stage2.2.rbr_reparam.weight", weights.get("stage2.1.rbr_reparam.weight"));
+            assertThatThrownBy(() -> OnnxExporter.export(deploy.config(), extra))
+                    .hasMessage("deploy weights: unexpected key 'stage2.2.rbr_reparam.weight'"
+                            + " (the weights are not of this spec's deploy form)");
 
             StateDict misshapen = StateDict.of(weights.asMap());
             misshapen.put("stage1.0.rbr_reparam.weight", manager.zeros(new Shape(16, 8, 3, 3)));
