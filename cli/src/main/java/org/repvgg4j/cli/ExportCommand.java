@@ -24,10 +24,11 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
-        description = {"Write the deploy network as ONNX (opset " + OnnxExporter.OPSET + ", dynamic batch axis, class names",
-            "and preprocessing in the model's metadata). A train-form model is converted and verified first.",
-            "The file is then run in ONNX Runtime on a random batch and kept only if its logits equal ours",
-            "(DJL) within 1e-4 of the output scale."})
+        description = {"Write the deploy network as ONNX: opset " + OnnxExporter.OPSET + ", dynamic batch axis,",
+            "class names and preprocessing in the model's metadata_props.",
+            "A train-form model is converted and verified first. The file is then run in",
+            "ONNX Runtime on a random batch and kept only if its logits equal ours (DJL)",
+            "within 1e-4 of the output scale."})
 final class ExportCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "model directory, train or deploy form")
