@@ -12,17 +12,20 @@ import java.util.concurrent.Callable;
 import org.repvgg4j.bench.ForwardBench;
 import org.repvgg4j.bench.Measurement;
 import org.repvgg4j.bench.TrainStepBench;
+import org.repvgg4j.bench.OnnxRuntimeBench;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = "Time forward passes of the train and deploy forms: median, min and spread over timed runs.")
+        description = {"Time forward passes of the train and deploy forms: median, min and spread over timed runs.",
+            "PyTorch (DJL) by default; --engine onnxruntime or both also times the deploy form in ONNX Runtime."})
 final class BenchCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--arch", converter = ArchConverter.class, defaultValue = "A0",
@@ -53,6 +56,10 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--threads", description = "intra-op threads (default: the engine's, one per core)")
     Integer threads;
 
+    @Option(names = "--engine", defaultValue = "pytorch",
+            description = "pytorch, onnxruntime (deploy form, exported in memory) or both (default: ${DEFAULT-VALUE})")
+    String engine;
+
     @Option(names = "--json", description = "one JSON object per measurement instead of a table")
     boolean json;
 
@@ -63,6 +70,11 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         List<Form> forms = "both".equalsIgnoreCase(form) ? List.of(Form.TRAIN, Form.DEPLOY) : List.of(Form.parse(form));
+        List<String> engines = engines();
+        if (!engines.contains(ForwardBench.ENGINE) && !forms.contains(Form.DEPLOY)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--engine onnxruntime times the deploy form only; add --form deploy or both");
+        }
         if (threads != null) {
             ai.djl.engine.Engine.getInstance();
             JniUtils.setNumThreads(threads);
@@ -87,15 +99,25 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager()) {
             List<RepVgg> nets = networks(forms, manager);
             String label = "RepVGG-" + nets.get(0).spec().name();
+            // ONNX Runtime gets PyTorch's thread count unless told otherwise, so the engines compare like for like.
+            int ortThreads = threads != null ? threads : JniUtils.getNumThreads();
             for (int batch : batches) {
                 for (RepVgg net : nets) {
-                    if (!json) {
-                        err().printf("timing %s %s form, batch %d ...%n", label, net.form().id(), batch);
-                    }
-                    Measurement m = ForwardBench.run(net, label, batch, imageSize, warmup, iterations, manager);
-                    results.add(m);
-                    if (json) {
-                        out().println(toJson(m));
+                    for (String e : engines) {
+                        boolean ort = e.equals(OnnxRuntimeBench.ENGINE);
+                        if (ort && net.form() != Form.DEPLOY) {
+                            continue;
+                        }
+                        if (!json) {
+                            err().printf("timing %s %s form on %s, batch %d ...%n", label, net.form().id(), e, batch);
+                        }
+                        Measurement m = ort
+                                ? OnnxRuntimeBench.run(net, label, batch, imageSize, warmup, iterations, ortThreads, manager)
+                                : ForwardBench.run(net, label, batch, imageSize, warmup, iterations, manager);
+                        results.add(m);
+                        if (json) {
+                            out().println(toJson(m));
+                        }
                     }
                 }
             }
@@ -104,6 +126,17 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             printTable(results, out());
         }
         return 0;
+    }
+
+    private List<String> engines() {
+        String e = engine.trim().toLowerCase(Locale.ROOT);
+        return switch (e) {
+            case ForwardBench.ENGINE -> List.of(ForwardBench.ENGINE);
+            case OnnxRuntimeBench.ENGINE -> List.of(OnnxRuntimeBench.ENGINE);
+            case "both" -> List.of(ForwardBench.ENGINE, OnnxRuntimeBench.ENGINE);
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--engine: '" + engine + "' is not one of pytorch, onnxruntime, both");
+        };
     }
 
     private List<RepVgg> networks(List<Form> forms, NDManager manager) throws Exception {
@@ -131,18 +164,24 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     }
 
     static void printTable(List<Measurement> results, java.io.PrintWriter out) {
-        out.printf("%-14s %-7s %5s %7s %10s %10s %7s %9s %8s%n",
-                "model", "form", "batch", "threads", "median ms", "min ms", "spread", "images/s", "GFLOP/s");
+        out.printf("%-14s %-7s %-11s %5s %7s %10s %10s %7s %9s %8s%n",
+                "model", "form", "engine", "batch", "threads", "median ms", "min ms", "spread", "images/s", "GFLOP/s");
         for (Measurement m : results) {
-            out.printf(Locale.ROOT, "%-14s %-7s %5d %7d %10.2f %10.2f %6.1f%% %9.1f %8.1f%n",
-                    m.model(), m.form(), m.batch(), m.threads(), m.medianMs(), m.minMs(), 100 * m.spread(),
+            out.printf(Locale.ROOT, "%-14s %-7s %-11s %5d %7d %10.2f %10.2f %6.1f%% %9.1f %8.1f%n",
+                    m.model(), m.form(), m.engine(), m.batch(), m.threads(), m.medianMs(), m.minMs(), 100 * m.spread(),
                     m.imagesPerSecond(), m.gflops());
         }
         for (Measurement d : results) {
             for (Measurement t : results) {
                 if (d.form().equals("deploy") && t.form().equals("train") && d.batch() == t.batch()
-                        && d.model().equals(t.model())) {
+                        && d.model().equals(t.model()) && d.engine().equals(t.engine())) {
                     out.printf(Locale.ROOT, "batch %d: deploy form is %.2fx the speed of train form%n",
+                            d.batch(), t.medianMs() / d.medianMs());
+                }
+                if (d.form().equals("deploy") && t.form().equals("deploy") && d.batch() == t.batch()
+                        && d.model().equals(t.model()) && d.engine().equals(OnnxRuntimeBench.ENGINE)
+                        && t.engine().equals(ForwardBench.ENGINE)) {
+                    out.printf(Locale.ROOT, "batch %d: deploy form on onnxruntime is %.2fx the speed of pytorch%n",
                             d.batch(), t.medianMs() / d.medianMs());
                 }
             }

@@ -1,0 +1,50 @@
+package org.repvgg4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.repvgg4j.cli.CommandsTest.repvgg;
+
+import org.junit.jupiter.api.Test;
+import org.repvgg4j.cli.CommandsTest.Run;
+
+class BenchEngineTest {
+
+    private static final String TINY = "depths=1,2,1,1;widths=0.25,0.25,0.25,0.25;groups=2;se=true";
+
+    @Test
+    void bothEnginesTimeTheDeployFormAndOnlyPyTorchTheTrainForm() {
+        Run run = repvgg("bench", "--arch", TINY, "--engine", "both", "--batch", "1,2", "--image-size", "32",
+                "--warmup", "1", "--iterations", "2", "--threads", "1", "--json");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out().lines()).hasSize(6);
+        assertThat(run.out().lines().filter(l -> l.contains("\"engine\":\"onnxruntime\"")))
+                .hasSize(2)
+                .allSatisfy(l -> assertThat(l).contains("\"form\":\"deploy\"", "\"threads\":1"));
+        assertThat(run.out().lines().filter(l -> l.contains("\"form\":\"train\"")))
+                .hasSize(2)
+                .allSatisfy(l -> assertThat(l).contains("\"engine\":\"pytorch\""));
+    }
+
+    @Test
+    void tableComparesTheEngines() {
+        Run run = repvgg("bench", "--arch", TINY, "--engine", "both", "--form", "deploy", "--batch", "1",
+                "--image-size", "32", "--warmup", "1", "--iterations", "2");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("deploy +onnxruntime +1 ")
+                .containsPattern("deploy +pytorch +1 ")
+                .containsPattern("batch 1: deploy form on onnxruntime is \\d+\\.\\d\\dx the speed of pytorch");
+    }
+
+    @Test
+    void onnxRuntimeCannotTimeTheTrainFormAlone() {
+        Run run = repvgg("bench", "--arch", TINY, "--engine", "onnxruntime", "--form", "train");
+        assertThat(run.exit()).isEqualTo(2);
+        assertThat(run.err().lines()).hasSize(1);
+        assertThat(run.err()).contains("--engine onnxruntime times the deploy form only");
+
+        Run unknown = repvgg("bench", "--engine", "tensorrt");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("'tensorrt' is not one of pytorch, onnxruntime, both");
+    }
+}

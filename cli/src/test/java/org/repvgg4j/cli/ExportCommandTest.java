@@ -1,0 +1,124 @@
+package org.repvgg4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.repvgg4j.cli.CommandsTest.repvgg;
+
+import ai.djl.ndarray.NDManager;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.repvgg4j.cli.CommandsTest.Run;
+import org.repvgg4j.export.OnnxExporter;
+import org.repvgg4j.infer.OnnxRuntimeRunner;
+import org.repvgg4j.model.Form;
+import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.reparam.Equivalence;
+import org.repvgg4j.weights.LoadedModel;
+import org.repvgg4j.weights.ModelDirectory;
+import org.repvgg4j.weights.NetworkWeights;
+
+class ExportCommandTest {
+
+    private static final String TINY = "depths=1,2,1,1;widths=0.25,0.25,0.25,0.25;groups=2;se=true";
+    private static final String CHECK_LINE =
+            "onnxruntime check: max \\|onnxruntime - djl\\| = \\S+, max \\|djl\\| = \\S+, relative \\S+ \\(limit 1e-04, batch 2\\): equal";
+
+    @TempDir
+    Path tmp;
+
+    private Path initTrain(String classes) {
+        Path train = tmp.resolve("train");
+        Run init = repvgg("init", "--arch", TINY, "--classes", classes, "--image-size", "32", "--out", train.toString());
+        assertThat(init.exit()).as(init.err()).isZero();
+        return train;
+    }
+
+    @Test
+    void exportsADeployModelAndPrintsTheOnnxRuntimeCheck() throws Exception {
+        Path train = initTrain("3");
+        Path deploy = tmp.resolve("deploy");
+        assertThat(repvgg("convert", "--model", train.toString(), "--out", deploy.toString()).exit()).isZero();
+        Path onnx = tmp.resolve("out/model.onnx");
+
+        Run export = repvgg("export", "--model", deploy.toString(), "--format", "onnx", "--out", onnx.toString());
+
+        assertThat(export.exit()).as(export.err()).isZero();
+        assertThat(export.out()).doesNotContain("conversion check")
+                .containsPattern(CHECK_LINE)
+                .contains("wrote " + onnx + ": RepVGG-" + TINY + " deploy form, 3 classes, input [batch, 3, 32, 32], opset 17");
+        try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(onnx, 1)) {
+            assertThat(ort.inputShape()).containsExactly(-1, 3, 32, 32);
+            assertThat(ort.metadata()).containsEntry("classes", "[\"class_0\",\"class_1\",\"class_2\"]");
+        }
+        try (Stream<Path> files = Files.list(onnx.getParent())) {
+            assertThat(files).as("no staging file left").containsExactly(onnx);
+        }
+    }
+
+    @Test
+    void exportFromATrainDirectoryConvertsAndVerifiesFirst() throws Exception {
+        Path classes = tmp.resolve("annotations.txt");
+        Files.writeString(classes, "cat 0\ndog 1\n");
+        Path train = initTrain(classes.toString());
+
+        Run export = repvgg("export", "--model", train.toString());
+
+        assertThat(export.exit()).as(export.err()).isZero();
+        assertThat(export.out())
+                .containsPattern("conversion check: max \\|deploy - train\\| = \\S+, .*: equal")
+                .containsPattern(CHECK_LINE);
+        Path onnx = train.resolve("model.onnx");
+        assertThat(onnx).isRegularFile();
+        try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(onnx, 1)) {
+            assertThat(ort.metadata()).containsEntry("classes", "[\"cat\",\"dog\"]")
+                    .containsEntry("form", "deploy")
+                    .containsEntry("provenance.converted_from", "train form");
+        }
+    }
+
+    @Test
+    void aFailedCheckLeavesNoFile() throws Exception {
+        Path train = initTrain("3");
+        Path onnx = tmp.resolve("model.onnx");
+        try (NDManager manager = NDManager.newBaseManager()) {
+            // The ONNX file holds one network's weights; the check runs another, freshly initialised one.
+            LoadedModel model = ModelDirectory.load(train, manager);
+            RepVgg deploy = new RepVgg(model.config().spec(), Form.DEPLOY, 3);
+            deploy.initialize(manager, 32);
+            RepVgg other = new RepVgg(model.config().spec(), Form.DEPLOY, 3);
+            other.initialize(manager, 32);
+            byte[] bytes = OnnxExporter.toBytes(model.config().withForm(Form.DEPLOY), NetworkWeights.of(deploy));
+
+            Equivalence check = ExportCommand.writeVerified(onnx, bytes, other, 2, 0, 1, manager);
+
+            assertThat(check.holds()).isFalse();
+            assertThat(check.relativeDifference()).isGreaterThan(1e-2);
+        }
+        try (Stream<Path> files = Files.list(tmp)) {
+            assertThat(files).as("neither the file nor its staging copy").containsExactly(train);
+        }
+    }
+
+    @Test
+    void badFormatOrMissingModelGivesOneLineAndNonZeroExit() {
+        Run badFormat = repvgg("export", "--model", tmp.toString(), "--format", "tflite");
+        assertThat(badFormat.exit()).isEqualTo(2);
+        assertThat(badFormat.err().lines()).hasSize(1);
+        assertThat(badFormat.err()).contains("'tflite' is not supported (supported: onnx)");
+
+        Run missing = repvgg("export", "--model", tmp.resolve("nope").toString(), "--out", tmp.resolve("x.onnx").toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err().lines()).hasSize(1);
+        assertThat(missing.err()).contains("nope").contains("model directory not found");
+        assertThat(tmp.resolve("x.onnx")).doesNotExist();
+    }
+
+    @Test
+    void exportHasHelp() {
+        Run run = repvgg("export", "--help");
+        assertThat(run.exit()).isZero();
+        assertThat(run.out()).startsWith("Usage: repvgg export").contains("--format", "--out", "--threads");
+    }
+}

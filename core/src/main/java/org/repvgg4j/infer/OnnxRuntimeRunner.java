@@ -1,0 +1,166 @@
+package org.repvgg4j.infer;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Map;
+
+/**
+ * An ONNX image classifier in ONNX Runtime (CPU): one float32 NCHW input, one [batch, classes]
+ * output. Opens a session once and runs batches on it; close it to free the native session.
+ */
+public final class OnnxRuntimeRunner implements AutoCloseable {
+
+    private final OrtEnvironment env;
+    private final OrtSession.SessionOptions options;
+    private final OrtSession session;
+    private final String source;
+    private final String inputName;
+    private final long[] inputShape;
+    private final int intraOpThreads;
+
+    private OnnxRuntimeRunner(OrtSession.SessionOptions options, OrtSession session, String source,
+            int intraOpThreads) throws OrtException {
+        this.env = OrtEnvironment.getEnvironment();
+        this.options = options;
+        this.session = session;
+        this.source = source;
+        this.intraOpThreads = intraOpThreads;
+        if (session.getNumInputs() != 1 || session.getNumOutputs() != 1) {
+            throw new IllegalArgumentException(source + ": expected one input and one output, found "
+                    + session.getNumInputs() + " inputs and " + session.getNumOutputs() + " outputs");
+        }
+        Map.Entry<String, NodeInfo> input = session.getInputInfo().entrySet().iterator().next();
+        this.inputName = input.getKey();
+        if (!(input.getValue().getInfo() instanceof TensorInfo tensor) || tensor.getShape().length != 4) {
+            throw new IllegalArgumentException(source + ": input '" + inputName + "' is not an NCHW tensor ("
+                    + input.getValue().getInfo() + ")");
+        }
+        this.inputShape = tensor.getShape();
+    }
+
+    /**
+     * Opens an ONNX file. {@code intraOpThreads} is the number of threads one operator may use;
+     * 0 lets ONNX Runtime choose (one per physical core).
+     */
+    public static OnnxRuntimeRunner open(Path file, int intraOpThreads) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new NoSuchFileException(file.toString(), null, "ONNX model not found");
+        }
+        return open(file.toString(), intraOpThreads, (env, options) -> env.createSession(file.toString(), options));
+    }
+
+    /** Opens a model held in memory (the bytes of an ONNX file); {@code intraOpThreads} as for files. */
+    public static OnnxRuntimeRunner open(byte[] model, int intraOpThreads) throws IOException {
+        return open("ONNX model in memory", intraOpThreads, (env, options) -> env.createSession(model, options));
+    }
+
+    private interface SessionFactory {
+        OrtSession create(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException;
+    }
+
+    private static OnnxRuntimeRunner open(String source, int intraOpThreads, SessionFactory factory)
+            throws IOException {
+        if (intraOpThreads < 0) {
+            throw new IllegalArgumentException("intra-op threads must be >= 0 (0: ONNX Runtime's default), got "
+                    + intraOpThreads);
+        }
+        OrtSession.SessionOptions options = new OrtSession.SessionOptions();
+        OrtSession session = null;
+        try {
+            options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+            options.setIntraOpNumThreads(intraOpThreads);
+            // One image network is one chain of operators: parallel operators would buy nothing.
+            options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            session = factory.create(OrtEnvironment.getEnvironment(), options);
+            return new OnnxRuntimeRunner(options, session, source, intraOpThreads);
+        } catch (OrtException | RuntimeException e) {
+            closeQuietly(session);
+            options.close();
+            if (e instanceof OrtException) {
+                throw new IOException(source + ": ONNX Runtime cannot load the model (" + e.getMessage() + ")", e);
+            }
+            throw (RuntimeException) e;
+        }
+    }
+
+    /** The input's shape as the model declares it; symbolic dimensions (the batch) are -1. */
+    public long[] inputShape() {
+        return inputShape.clone();
+    }
+
+    public String inputName() {
+        return inputName;
+    }
+
+    /** The threads one operator may use as configured (0: ONNX Runtime's default). */
+    public int intraOpThreads() {
+        return intraOpThreads;
+    }
+
+    /** The model's {@code metadata_props}: class names, preprocessing, provenance for our exports. */
+    public Map<String, String> metadata() {
+        try {
+            return Map.copyOf(session.getMetadata().getCustomMetadata());
+        } catch (OrtException e) {
+            throw new IllegalStateException(source + ": cannot read the model's metadata (" + e.getMessage() + ")", e);
+        }
+    }
+
+    /**
+     * Logits for a batch: {@code nchw} holds {@code batch} images of the input's channels, height and
+     * width, in that order; the result has one row per image.
+     */
+    public float[][] run(float[] nchw, int batch) {
+        long[] shape = inputShape.clone();
+        shape[0] = batch;
+        long expected = batch;
+        for (int i = 1; i < 4; i++) {
+            if (shape[i] < 0) {
+                throw new IllegalStateException(source + ": input '" + inputName + "' has a symbolic dimension "
+                        + i + " " + Arrays.toString(inputShape) + "; only the batch may be symbolic");
+            }
+            expected *= shape[i];
+        }
+        if (nchw.length != expected) {
+            throw new IllegalArgumentException("input has " + nchw.length + " values, but a batch of " + batch
+                    + " at " + Arrays.toString(Arrays.copyOfRange(shape, 1, 4)) + " needs " + expected);
+        }
+        try (OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(nchw), shape);
+                OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
+            Object value = result.get(0).getValue();
+            if (!(value instanceof float[][] logits)) {
+                throw new IllegalStateException(source + ": output is not a float32 [batch, classes] tensor");
+            }
+            return logits;
+        } catch (OrtException e) {
+            throw new IllegalStateException(source + ": ONNX Runtime failed to run the model (" + e.getMessage() + ")", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(session);
+        options.close();
+    }
+
+    private static void closeQuietly(OrtSession session) {
+        if (session == null) {
+            return;
+        }
+        try {
+            session.close();
+        } catch (OrtException e) {
+            // Nothing to recover: the native session is gone either way.
+        }
+    }
+}
