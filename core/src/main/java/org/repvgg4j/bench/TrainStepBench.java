@@ -11,10 +11,8 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
-import java.util.Set;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
@@ -38,13 +36,7 @@ public final class TrainStepBench {
         try (Model model = Model.newInstance("bench", Device.cpu())) {
             model.setBlock(net);
             net.initialize(model.getNDManager(), inputSize);
-            Set<String> noDecay = new HashSet<>();
-            net.stateDict().forEach((key, p) -> {
-                if (key.endsWith(".bias") || key.contains(".bn.") || key.contains("rbr_identity.")) {
-                    noDecay.add(p.getId());
-                }
-            });
-            NesterovSgd sgd = new NesterovSgd(0.9f, 1e-4f, noDecay);
+            NesterovSgd sgd = new NesterovSgd(0.9f, 1e-4f, NesterovSgd.biasAndNormIds(net.stateDict()));
             sgd.setLearningRate(0.01);
             DefaultTrainingConfig config = new DefaultTrainingConfig(new LabelSmoothingLoss(0.1f))
                     .optOptimizer(sgd).optDevices(new Device[] {Device.cpu()});

@@ -2,6 +2,7 @@ package org.repvgg4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
@@ -28,6 +29,20 @@ public final class NesterovSgd extends Optimizer {
         this.momentum = momentum;
         this.weightDecay = weightDecay;
         this.noDecay = Set.copyOf(noDecay);
+    }
+
+    /**
+     * Ids of the parameters the official recipe exempts from weight decay: every bias and every
+     * batch-norm scale and shift, recognised by their official state-dict names.
+     */
+    public static Set<String> biasAndNormIds(Map<String, Parameter> stateDict) {
+        Set<String> ids = new java.util.HashSet<>();
+        stateDict.forEach((key, p) -> {
+            if (key.endsWith(".bias") || key.contains(".bn.") || key.contains("rbr_identity.")) {
+                ids.add(p.getId());
+            }
+        });
+        return ids;
     }
 
     public void setLearningRate(double learningRate) {

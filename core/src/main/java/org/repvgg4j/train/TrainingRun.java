@@ -22,12 +22,10 @@ import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ImageTransform;
@@ -141,14 +139,9 @@ public final class TrainingRun {
                 initialiseFrom(Path.of(settings.init()), net, manager);
             }
 
-            Set<String> noDecay = new HashSet<>();
             Map<String, Parameter> byKey = net.stateDict();
-            byKey.forEach((key, p) -> {
-                if (key.endsWith(".bias") || key.contains(".bn.") || key.contains("rbr_identity.")) {
-                    noDecay.add(p.getId());
-                }
-            });
-            NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(), noDecay);
+            NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(),
+                    NesterovSgd.biasAndNormIds(byKey));
             WeightEma ema = settings.emaDecay() > 0 ? new WeightEma(NetworkWeights.of(net), settings.emaDecay(), manager) : null;
             RepVgg emaNet = null;
             if (ema != null) {
