@@ -73,14 +73,15 @@ public final class ModelDirectory {
         }
         Path parent = target.getParent();
         Files.createDirectories(parent);
-        Path staging = Files.createTempDirectory(parent, "." + target.getFileName() + ".writing-");
+        // createDirectory (not createTempDirectory, which is owner-only) so the model gets the
+        // umask's usual permissions and others on the machine can read it.
+        Path staging = Files.createDirectory(sibling(target, "writing"));
         try {
             Files.writeString(staging.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
             weights.writeSafetensors(staging.resolve(WEIGHTS_FILE));
             extra.writeTo(staging);
             if (Files.exists(target)) {
-                Path old = Files.createTempDirectory(parent, "." + target.getFileName() + ".old-");
-                Files.delete(old);
+                Path old = sibling(target, "old");
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
                 deleteTree(old);
@@ -92,6 +93,12 @@ public final class ModelDirectory {
                 deleteTree(staging);
             }
         }
+    }
+
+    /** A hidden, unique name beside {@code target}: {@code .NAME.writing-<random>}. */
+    private static Path sibling(Path target, String what) {
+        return target.resolveSibling("." + target.getFileName() + "." + what + "-"
+                + Long.toUnsignedString(java.util.concurrent.ThreadLocalRandom.current().nextLong(), 36));
     }
 
     private static boolean isReplaceable(Path dir) throws IOException {
