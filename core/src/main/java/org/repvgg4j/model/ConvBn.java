@@ -57,7 +57,10 @@ public final class ConvBn extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
-        return bn.forward(store, conv.forward(store, inputs, training), training);
+        NDList convolved = conv.forward(store, inputs, training);
+        NDList normalised = bn.forward(store, convolved, training);
+        convolved.close();
+        return normalised;
     }
 
     @Override

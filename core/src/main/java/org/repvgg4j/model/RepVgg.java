@@ -91,12 +91,21 @@ public final class RepVgg extends AbstractBlock {
     @Override
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
+        // Block outputs are closed once the next block has consumed them (see RepVggBlock); the
+        // caller's input is the caller's to close.
         NDList x = inputs;
         for (RepVggBlock block : blocks) {
-            x = block.forward(store, x, training);
+            NDList y = block.forward(store, x, training);
+            if (x != inputs) {
+                x.close();
+            }
+            x = y;
         }
         NDArray pooled = Pool.globalAvgPool2d(x.singletonOrThrow());
-        return linear.forward(store, new NDList(pooled), training);
+        x.close();
+        NDList logits = linear.forward(store, new NDList(pooled), training);
+        pooled.close();
+        return logits;
     }
 
     @Override

@@ -44,10 +44,17 @@ public final class SqueezeExcite extends AbstractBlock {
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDArray x = inputs.singletonOrThrow();
         Shape shape = x.getShape();
-        NDArray squeezed = Pool.globalAvgPool2d(x).reshape(shape.get(0), shape.get(1), 1, 1);
-        NDArray hidden = Activation.relu(down.forward(store, new NDList(squeezed), training).singletonOrThrow());
-        NDArray gate = Activation.sigmoid(up.forward(store, new NDList(hidden), training).singletonOrThrow());
-        return new NDList(x.mul(gate));
+        NDArray pooled = Pool.globalAvgPool2d(x);
+        NDArray squeezed = pooled.reshape(shape.get(0), shape.get(1), 1, 1);
+        NDArray reduced = down.forward(store, new NDList(squeezed), training).singletonOrThrow();
+        NDArray hidden = Activation.relu(reduced);
+        NDArray expanded = up.forward(store, new NDList(hidden), training).singletonOrThrow();
+        NDArray gate = Activation.sigmoid(expanded);
+        NDArray out = x.mul(gate);
+        for (NDArray consumed : new NDArray[] {pooled, squeezed, reduced, hidden, expanded, gate}) {
+            consumed.close();
+        }
+        return new NDList(out);
     }
 
     @Override
