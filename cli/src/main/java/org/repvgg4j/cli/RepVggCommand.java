@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             TrainCommand.class,
             PredictCommand.class,
+            EvalCommand.class,
             ExportCommand.class,
             BenchCommand.class,
             DemoCommand.class,

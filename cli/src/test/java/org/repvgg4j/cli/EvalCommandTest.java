@@ -1,0 +1,62 @@
+package org.repvgg4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.repvgg4j.cli.CommandsTest.repvgg;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EvalCommandTest {
+
+    @Test
+    void evalWritesEveryReportAndAgreesWithItself(@TempDir Path tmp) throws Exception {
+        Path images = StripeImages.write(tmp.resolve("stripes"), 15, 3);
+        Path data = tmp.resolve("split");
+        assertThat(repvgg("split", "--input", images.toString(), "--out", data.toString()).exit()).isZero();
+        Path model = tmp.resolve("model");
+        assertThat(repvgg("init", "--arch", "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25", "--classes",
+                data.resolve("annotations.txt").toString(), "--image-size", "16", "--out", model.toString()).exit()).isZero();
+
+        Path out = tmp.resolve("report");
+        CommandsTest.Run run = repvgg("eval", "--model", model.toString(), "--list", data.resolve("val.txt").toString(),
+                "--out", out.toString(), "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonObject summary = JsonParser.parseString(run.out().strip()).getAsJsonObject();
+        assertThat(summary.get("images").getAsInt()).isEqualTo(6);
+        assertThat(summary.getAsJsonArray("per_class")).hasSize(2);
+        double top1 = summary.get("top1").getAsDouble();
+
+        for (String f : List.of("report.md", "per_class.csv", "confusion.csv", "confusion.png", "predictions.csv",
+                "misclassified.txt")) {
+            assertThat(out.resolve(f)).as(f).exists();
+        }
+        List<String> predictions = Files.readAllLines(out.resolve("predictions.csv"));
+        assertThat(predictions.get(0)).isEqualTo("path,true,predicted,score_horizontal,score_vertical");
+        assertThat(predictions).hasSize(7);
+        long correct = predictions.stream().skip(1).map(l -> l.split(",")).filter(f -> f[1].equals(f[2])).count();
+        assertThat(correct / 6.0).isEqualTo(top1);
+        assertThat(Files.readAllLines(out.resolve("misclassified.txt"))).hasSize(6 - (int) correct);
+        long confusionTotal = Files.readAllLines(out.resolve("confusion.csv")).stream().skip(1)
+                .flatMap(l -> java.util.Arrays.stream(l.split(",")).skip(1)).mapToLong(Long::parseLong).sum();
+        assertThat(confusionTotal).isEqualTo(6);
+    }
+
+    @Test
+    void labelOutOfRangeNamesTheLine(@TempDir Path tmp) throws Exception {
+        Path model = tmp.resolve("model");
+        assertThat(repvgg("init", "--arch", "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25", "--classes", "2",
+                "--image-size", "16", "--out", model.toString()).exit()).isZero();
+        Path list = tmp.resolve("val.txt");
+        Files.writeString(list, "a.png 0\na.png 5\n");
+        StripeImages.write(tmp.resolve("img"), 1, 0);
+        Files.copy(tmp.resolve("img/horizontal/000.png"), tmp.resolve("a.png"));
+        CommandsTest.Run run = repvgg("eval", "--model", model.toString(), "--list", list.toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains("val.txt:2: label 5 is out of range");
+    }
+}
