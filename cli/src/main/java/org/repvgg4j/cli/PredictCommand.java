@@ -17,9 +17,17 @@ import org.repvgg4j.weights.ModelDirectory;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.repvgg4j.data.ImageDecoder;
+import org.repvgg4j.data.ImageTransform;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = {"Run a model directory on input; print the top classes per input.",
+        description = {"Run a model directory on images or a tensor; print the top classes per input.",
+            "Images get the model's own preprocessing (model.json: resize, center crop, mean/std).",
             "--tensor takes an already preprocessed float32 NCHW array (.npy, N x 3 x H x W);",
             "--save-logits writes the raw float32 logits [N, classes] as .npy, for numpy",
             "pipelines and for checks against other implementations."})
@@ -34,8 +42,14 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
         Path tensor;
     }
 
-    @ArgGroup(exclusive = true, multiplicity = "1")
+    @ArgGroup(exclusive = true, multiplicity = "0..1")
     Input input;
+
+    @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "image files to classify (jpg, png, bmp, gif, webp)")
+    List<Path> images = new ArrayList<>();
+
+    @Option(names = "--json", description = "with images: one JSON object per image (path, top classes and scores)")
+    boolean json;
 
     @Option(names = "--save-logits", paramLabel = "FILE.npy", description = "write the logits [N, classes] as float32 .npy")
     Path saveLogits;
@@ -54,6 +68,12 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
         if (batch < 1) {
             throw new IllegalArgumentException("--batch must be at least 1");
         }
+        if ((input == null) == images.isEmpty()) {
+            throw new IllegalArgumentException("give image files, or --tensor FILE.npy (not both)");
+        }
+        if (input == null) {
+            return predictImages();
+        }
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel loaded = ModelDirectory.load(model, manager);
             NpyArray x = readTensor(input.tensor, loaded);
@@ -70,6 +90,55 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
             printTop(logits, loaded);
         }
         return 0;
+    }
+
+    /** Decodes, preprocesses (the model's own resize, crop and normalisation) and classifies each image. */
+    private int predictImages() throws Exception {
+        int failures = 0;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel loaded = ModelDirectory.load(model, manager);
+            ImageTransform transform = ImageTransform.eval(loaded.config().preprocessing());
+            int size = transform.size();
+            List<String> names = loaded.config().classes();
+            for (Path image : images) {
+                float[] chw;
+                try {
+                    chw = transform.apply(ImageDecoder.read(image), null);
+                } catch (java.io.IOException e) {
+                    failures++;
+                    err().println("predict: " + RepVggCommand.describe(e));
+                    continue;
+                }
+                try (NDManager scope = manager.newSubManager()) {
+                    float[] l = loaded.network().infer(scope.create(chw, new Shape(1, 3, size, size))).toFloatArray();
+                    double max = IntStream.range(0, l.length).mapToDouble(i -> l[i]).max().orElse(0);
+                    double sum = IntStream.range(0, l.length).mapToDouble(i -> Math.exp(l[i] - max)).sum();
+                    List<Integer> best = IntStream.range(0, l.length).boxed()
+                            .sorted(Comparator.comparingDouble(i -> -l[i])).limit(Math.min(top, l.length)).toList();
+                    if (json) {
+                        JsonObject o = new JsonObject();
+                        o.addProperty("path", image.toString());
+                        JsonArray topk = new JsonArray();
+                        for (int i : best) {
+                            JsonObject c = new JsonObject();
+                            c.addProperty("class", names.get(i));
+                            c.addProperty("index", i);
+                            c.addProperty("score", Math.exp(l[i] - max) / sum);
+                            topk.add(c);
+                        }
+                        o.add("top", topk);
+                        out().println(new com.google.gson.Gson().toJson(o));
+                    } else {
+                        StringBuilder line = new StringBuilder(image.toString()).append(':');
+                        for (int i : best) {
+                            line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), Math.exp(l[i] - max) / sum));
+                        }
+                        out().println(line);
+                    }
+                }
+            }
+        }
+        return failures == 0 ? 0 : 1;
     }
 
     private NpyArray readTensor(Path file, LoadedModel loaded) throws java.io.IOException {

@@ -59,4 +59,27 @@ class EvalCommandTest {
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("val.txt:2: label 5 is out of range");
     }
+
+    @Test
+    void predictClassifiesImagesAndReportsUnreadableOnes(@TempDir Path tmp) throws Exception {
+        Path images = StripeImages.write(tmp.resolve("stripes"), 1, 5);
+        Path model = tmp.resolve("model");
+        Path classes = tmp.resolve("annotations.txt");
+        Files.writeString(classes, "horizontal 0\nvertical 1\n");
+        assertThat(repvgg("init", "--arch", "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25", "--classes",
+                classes.toString(), "--image-size", "16", "--out", model.toString()).exit()).isZero();
+        Path broken = Files.writeString(tmp.resolve("broken.png"), "not an image");
+        CommandsTest.Run run = repvgg("predict", "--model", model.toString(), "--json", "--top", "2",
+                images.resolve("horizontal/000.png").toString(), broken.toString(), images.resolve("vertical/000.png").toString());
+        assertThat(run.exit()).isEqualTo(1);
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).hasSize(2);
+        JsonObject first = JsonParser.parseString(lines.get(0)).getAsJsonObject();
+        assertThat(first.get("path").getAsString()).endsWith("000.png");
+        var top = first.getAsJsonArray("top");
+        assertThat(top).hasSize(2);
+        double total = top.get(0).getAsJsonObject().get("score").getAsDouble() + top.get(1).getAsJsonObject().get("score").getAsDouble();
+        assertThat(total).isCloseTo(1.0, org.assertj.core.api.Assertions.within(1e-6));
+        assertThat(run.err()).contains("broken.png");
+    }
 }
