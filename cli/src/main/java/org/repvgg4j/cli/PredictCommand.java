@@ -69,7 +69,8 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
             throw new IllegalArgumentException("--batch must be at least 1");
         }
         if ((input == null) == images.isEmpty()) {
-            throw new IllegalArgumentException("give image files, or --tensor FILE.npy (not both)");
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "give image files, or --tensor FILE.npy (not both)");
         }
         if (input == null) {
             return predictImages();
