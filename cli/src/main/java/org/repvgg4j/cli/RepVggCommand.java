@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             PredictCommand.class,
             EvalCommand.class,
+            ShardCommand.class,
             ExportCommand.class,
             BenchCommand.class,
             DemoCommand.class,
