@@ -7,7 +7,12 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.ImageInputStream;
 
 /**
  * Reads an image file into 8-bit RGB, the way PIL's {@code convert('RGB')} does for the files the
@@ -22,17 +27,42 @@ public final class ImageDecoder {
         ImageIO.setUseCache(false);
     }
 
+    /** Reader warnings that mean missing or corrupt data (libjpeg's wording), not mere colour advice. */
+    private static final java.util.regex.Pattern DAMAGE = java.util.regex.Pattern.compile(
+            "(?i)premature end|corrupt|truncat|unexpected end|bad huffman|invalid");
+
     private ImageDecoder() {}
 
     /** Decodes {@code file}; an {@link IOException} naming the file if it is missing, empty or not a readable image. */
     public static RgbImage read(Path file) throws IOException {
-        BufferedImage image;
-        try (InputStream in = Files.newInputStream(file)) {
-            image = ImageIO.read(in);
+        BufferedImage image = null;
+        List<String> warnings = new ArrayList<>();
+        try (InputStream in = Files.newInputStream(file);
+                ImageInputStream stream = ImageIO.createImageInputStream(in)) {
+            Iterator<ImageReader> readers = stream == null ? null : ImageIO.getImageReaders(stream);
+            if (readers != null && readers.hasNext()) {
+                ImageReader reader = readers.next();
+                try {
+                    // A truncated JPEG decodes "successfully" with the missing part filled in; the
+                    // reader only says so through a warning, which we treat as the error it is.
+                    reader.addIIOReadWarningListener((source, warning) -> {
+                        if (DAMAGE.matcher(warning).find()) {
+                            warnings.add(warning);
+                        }
+                    });
+                    reader.setInput(stream, true, true);
+                    image = reader.read(0);
+                } finally {
+                    reader.dispose();
+                }
+            }
         } catch (NoSuchFileException e) {
             throw new NoSuchFileException(file.toString(), null, "image not found");
         } catch (IOException | RuntimeException e) {
             throw new IOException(file + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+        if (!warnings.isEmpty()) {
+            throw new IOException(file + ": damaged image (" + warnings.get(0) + ")");
         }
         if (image == null) {
             long size = Files.size(file);

@@ -78,6 +78,23 @@ class ImageDecoderTest {
     }
 
     @Test
+    void truncatedJpegIsAnErrorNotAGrayFilledPicture() throws IOException {
+        BufferedImage photo = new BufferedImage(64, 48, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 48; y++) {
+            for (int x = 0; x < 64; x++) {
+                photo.setRGB(x, y, (x * 4) << 16 | (y * 5) << 8 | 90);
+            }
+        }
+        Path whole = tmp.resolve("photo.jpg");
+        ImageIO.write(photo, "jpeg", whole.toFile());
+        assertThat(ImageDecoder.read(whole).width()).isEqualTo(64);
+        byte[] bytes = Files.readAllBytes(whole);
+        Path cut = tmp.resolve("cut.jpg");
+        Files.write(cut, java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3));
+        assertThatThrownBy(() -> ImageDecoder.read(cut)).hasMessageContaining(cut.toString());
+    }
+
+    @Test
     void unreadableFilesAreNamed() throws IOException {
         Path empty = Files.createFile(tmp.resolve("empty.jpg"));
         assertThatThrownBy(() -> ImageDecoder.read(empty)).hasMessage(empty + ": empty file");
