@@ -5,7 +5,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -22,6 +21,7 @@ import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.EvalResult;
 import org.repvgg4j.eval.Evaluation;
+import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
@@ -98,7 +98,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
             ClassIndex classes = ClassIndex.read(split.resolve("annotations.txt"));
             ListFile val = ListFile.read(split.resolve("val.txt"));
             val.check(classes, split.resolve("annotations.txt"));
-            List<Sample> samples = val.entries().stream().map(e -> new Sample(e.path(), e.label().getAsInt())).toList();
+            List<Sample> samples = val.samples();
             try (ListDataset valData = new ListDataset(samples, ImageTransform.eval(deploy.config().preprocessing()),
                     new ListDataset.Options(64, false, false, 0, Runtime.getRuntime().availableProcessors(), 4))) {
                 deployScore = Evaluation.run(deploy.network(), valData, manager);
@@ -169,11 +169,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
             if (!previousDemo && !empty) {
                 throw new IOException(dir + " exists and is not a previous demo; choose another --out");
             }
-            try (Stream<Path> tree = Files.walk(dir)) {
-                for (Path p : tree.sorted(Comparator.reverseOrder()).toList()) {
-                    Files.delete(p);
-                }
-            }
+            FileTrees.delete(dir);
         }
         Files.createDirectories(dir);
     }

@@ -56,10 +56,7 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
             List<String> classes = loaded.config().classes();
             ListFile file = ListFile.read(list);
             file.check(classes.size(), model.resolve(ModelDirectory.CONFIG_FILE));
-            List<Sample> samples = new ArrayList<>();
-            for (ListEntry e : file.entries()) {
-                samples.add(new Sample(e.path(), e.label().getAsInt()));
-            }
+            List<Sample> samples = file.samples();
             ClassificationReport report = new ClassificationReport(classes);
             List<String> predictions = new ArrayList<>();
             List<String> misclassified = new ArrayList<>();

@@ -2,7 +2,6 @@ package org.repvgg4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -174,10 +173,6 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
     private static List<Sample> samples(Path list, ClassIndex classes, Path classFile) throws IOException {
         ListFile file = ListFile.read(list);
         file.check(classes, classFile);
-        List<Sample> samples = new ArrayList<>(file.entries().size());
-        for (ListEntry e : file.entries()) {
-            samples.add(new Sample(e.path(), e.label().getAsInt()));
-        }
-        return samples;
+        return file.samples();
     }
 }

@@ -85,6 +85,18 @@ public record ListFile(Path file, List<ListEntry> entries) {
     }
 
     /** True when the entries carry labels (an empty list counts as labelled). */
+    /** The entries as labelled samples for training or evaluation (the list must be labelled). */
+    public List<Sample> samples() {
+        List<Sample> samples = new ArrayList<>(entries.size());
+        for (ListEntry e : entries) {
+            if (e.label().isEmpty()) {
+                throw new IllegalArgumentException(where(e) + ": no label");
+            }
+            samples.add(new Sample(e.path(), e.label().getAsInt()));
+        }
+        return samples;
+    }
+
     public boolean labelled() {
         return entries.isEmpty() || entries.get(0).isLabelled();
     }

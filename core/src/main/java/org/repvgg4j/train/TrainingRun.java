@@ -21,7 +21,6 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,6 +32,7 @@ import org.repvgg4j.data.ListDataset;
 import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.EvalResult;
 import org.repvgg4j.eval.Evaluation;
+import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.reparam.Equivalence;
@@ -369,11 +369,7 @@ public final class TrainingRun {
         }
         try (Stream<Path> entries = Files.list(runDir)) {
             for (Path p : entries.filter(p -> p.getFileName().toString().matches("\\..*\\.(writing|old)-.*")).toList()) {
-                try (Stream<Path> tree = Files.walk(p)) {
-                    for (Path q : tree.sorted(Comparator.reverseOrder()).toList()) {
-                        Files.deleteIfExists(q);
-                    }
-                }
+                FileTrees.delete(p);
             }
         }
     }

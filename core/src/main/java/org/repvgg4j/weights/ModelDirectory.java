@@ -2,15 +2,13 @@ package org.repvgg4j.weights;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
+import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.RepVgg;
 
 /**
@@ -84,13 +82,13 @@ public final class ModelDirectory {
                 Path old = sibling(target, "old");
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
-                deleteTree(old);
+                FileTrees.delete(old);
             } else {
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
             }
         } finally {
             if (Files.exists(staging)) {
-                deleteTree(staging);
+                FileTrees.delete(staging);
             }
         }
     }
@@ -110,18 +108,6 @@ public final class ModelDirectory {
         }
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
             return !entries.iterator().hasNext();
-        }
-    }
-
-    private static void deleteTree(Path root) throws IOException {
-        try (Stream<Path> paths = Files.walk(root)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.delete(p);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
         }
     }
 }
