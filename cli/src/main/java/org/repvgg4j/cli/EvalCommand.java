@@ -2,27 +2,19 @@ package org.repvgg4j.cli;
 
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.dataset.Batch;
-import com.google.gson.GsonBuilder;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonObject;
-import java.io.BufferedWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListDataset;
-import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.ClassificationReport;
-import org.repvgg4j.eval.Csv;
-import org.repvgg4j.weights.LoadedModel;
-import org.repvgg4j.weights.ModelDirectory;
+import org.repvgg4j.infer.Classifier;
+import org.repvgg4j.infer.Scores;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "eval", mixinStandardHelpOptions = true,
@@ -31,8 +23,8 @@ import picocli.CommandLine.Option;
             "confusion.png, predictions.csv (path, true, predicted, score of each class) and misclassified.txt."})
 final class EvalCommand extends Subcommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (train or deploy form)")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     @Option(names = "--list", required = true, paramLabel = "FILE", description = "labelled list (<image path> <label> per line)")
     Path list;
@@ -51,45 +43,30 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel loaded = ModelDirectory.load(model, manager);
-            List<String> classes = loaded.config().classes();
+        try (Classifier classifier = model.open(); NDManager manager = NDManager.newBaseManager()) {
+            List<String> classes = classifier.classes();
             ListFile file = ListFile.read(list);
-            file.check(classes.size(), model.resolve(ModelDirectory.CONFIG_FILE));
+            file.check(classes.size(), model.classSource());
             List<Sample> samples = file.samples();
             ClassificationReport report = new ClassificationReport(classes);
-            List<String> predictions = new ArrayList<>();
-            List<String> misclassified = new ArrayList<>();
+            ReportFiles files = new ReportFiles(report);
             int threads = workers != null ? workers : Runtime.getRuntime().availableProcessors();
             ProgressLine bar = new ProgressLine(err());
             long started = System.nanoTime();
             int skipped;
             List<String> problems;
-            try (ListDataset data = new ListDataset(samples, ImageTransform.eval(loaded.config().preprocessing()),
+            try (ListDataset data = new ListDataset(samples, ImageTransform.eval(classifier.preprocessing()),
                     new ListDataset.Options(batchSize, false, false, 0, threads, 4))) {
                 int done = 0;
                 for (Batch batch : data.getData(manager)) {
                     try (batch) {
-                        float[] logits = loaded.network().infer(batch.getData().singletonOrThrow()).toFloatArray();
                         int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
-                        List<?> indices = batch.getIndices();
                         int n = labels.length;
-                        int c = classes.size();
+                        float[][] logits = classifier.logits(batch.getData().singletonOrThrow().toFloatArray(), n);
+                        List<?> indices = batch.getIndices();
                         for (int i = 0; i < n; i++) {
-                            float[] row = java.util.Arrays.copyOfRange(logits, i * c, (i + 1) * c);
-                            int predicted = report.add(labels[i], row);
-                            float[] p = softmax(row);
                             Sample s = samples.get((Integer) indices.get(i));
-                            StringBuilder line = new StringBuilder(Csv.field(s.path().toString())).append(',')
-                                    .append(Csv.field(classes.get(labels[i]))).append(',').append(Csv.field(classes.get(predicted)));
-                            for (float v : p) {
-                                line.append(String.format(Locale.ROOT, ",%.6f", v));
-                            }
-                            predictions.add(line.toString());
-                            if (predicted != labels[i]) {
-                                misclassified.add(String.format(Locale.ROOT, "%s\t%s\t%s\t%.4f", s.path(),
-                                        classes.get(labels[i]), classes.get(predicted), p[predicted]));
-                            }
+                            files.add(s.path().toString(), labels[i], Scores.softmax(logits[i]));
                         }
                         done += n;
                         double rate = done / ((System.nanoTime() - started) / 1e9);
@@ -102,15 +79,14 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
                 problems = data.problems();
             }
             if (out != null) {
-                writeFiles(report, predictions, misclassified, classes);
+                files.write(out, model.model + " on " + list);
             }
             if (json) {
-                out().println(toJson(report, skipped));
+                out().println(ReportFiles.toJson(report, skipped));
             } else {
                 out().print(report.toMarkdown());
                 if (out != null) {
-                    out().println("\nwrote " + out + "/{report.md, per_class.csv, confusion.csv, confusion.png, "
-                            + "predictions.csv, misclassified.txt}");
+                    out().println("\nwrote " + out + "/" + ReportFiles.LISTING);
                 }
             }
             if (skipped > 0) {
@@ -118,78 +94,5 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
             }
         }
         return 0;
-    }
-
-    private void writeFiles(ClassificationReport report, List<String> predictions, List<String> misclassified,
-            List<String> classes) throws java.io.IOException {
-        Files.createDirectories(out);
-        Files.writeString(out.resolve("report.md"), "# " + model + " on " + list + "\n\n" + report.toMarkdown());
-        StringBuilder perClass = new StringBuilder("class,precision,recall,f1,support\n");
-        List<ClassificationReport.ClassRow> rows = new ArrayList<>(report.rows());
-        rows.add(report.macroAverage());
-        rows.add(report.weightedAverage());
-        for (ClassificationReport.ClassRow r : rows) {
-            perClass.append(String.format(Locale.ROOT, "%s,%.6f,%.6f,%.6f,%d%n", Csv.field(r.name()), r.precision(),
-                    r.recall(), r.f1(), r.support()));
-        }
-        Files.writeString(out.resolve("per_class.csv"), perClass);
-        Files.writeString(out.resolve("confusion.csv"), report.confusionCsv());
-        report.writeHeatmap(out.resolve("confusion.png"));
-        try (BufferedWriter w = Files.newBufferedWriter(out.resolve("predictions.csv"), StandardCharsets.UTF_8)) {
-            w.write("path,true,predicted");
-            for (String c : classes) {
-                w.write(",score_" + Csv.field(c));
-            }
-            w.write('\n');
-            for (String line : predictions) {
-                w.write(line);
-                w.write('\n');
-            }
-        }
-        Files.write(out.resolve("misclassified.txt"), misclassified);
-    }
-
-    static String toJson(ClassificationReport report, int skipped) {
-        JsonObject o = new JsonObject();
-        o.addProperty("images", report.count());
-        o.addProperty("skipped", skipped);
-        o.addProperty("top1", report.top1());
-        o.addProperty("top5", report.top5());
-        JsonArray perClass = new JsonArray();
-        for (ClassificationReport.ClassRow r : report.rows()) {
-            perClass.add(row(r));
-        }
-        o.add("per_class", perClass);
-        o.add("macro_avg", row(report.macroAverage()));
-        o.add("weighted_avg", row(report.weightedAverage()));
-        return new GsonBuilder().disableHtmlEscaping().create().toJson(o);
-    }
-
-    private static JsonObject row(ClassificationReport.ClassRow r) {
-        JsonObject o = new JsonObject();
-        o.addProperty("class", r.name());
-        o.addProperty("precision", r.precision());
-        o.addProperty("recall", r.recall());
-        o.addProperty("f1", r.f1());
-        o.addProperty("support", r.support());
-        return o;
-    }
-
-    private static float[] softmax(float[] logits) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (float v : logits) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        double[] e = new double[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            e[i] = Math.exp(logits[i] - max);
-            sum += e[i];
-        }
-        float[] p = new float[logits.length];
-        for (int i = 0; i < logits.length; i++) {
-            p[i] = (float) (e[i] / sum);
-        }
-        return p;
     }
 }

@@ -1,21 +1,17 @@
 package org.repvgg4j.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.IntStream;
+import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.io.Npy;
 import org.repvgg4j.io.NpyArray;
-import org.repvgg4j.model.RepVgg;
-import org.repvgg4j.weights.LoadedModel;
-import org.repvgg4j.weights.ModelDirectory;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import com.google.gson.JsonArray;
@@ -33,8 +29,8 @@ import org.repvgg4j.data.ImageTransform;
             "pipelines and for checks against other implementations."})
 final class PredictCommand extends Subcommand implements Callable<Integer> {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "model directory (train or deploy form)")
-    Path model;
+    @Mixin
+    ModelOptions model;
 
     /** Where the input comes from; one mode per option. */
     static final class Input {
@@ -75,12 +71,11 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
         if (input == null) {
             return predictImages();
         }
-        try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel loaded = ModelDirectory.load(model, manager);
-            NpyArray x = readTensor(input.tensor, loaded);
-            float[][] logits = logits(loaded.network(), x, manager);
+        try (Classifier classifier = model.open()) {
+            NpyArray x = readTensor(input.tensor, classifier);
+            float[][] logits = logits(classifier, x);
             if (saveLogits != null) {
-                int classes = loaded.config().numClasses();
+                int classes = classifier.numClasses();
                 float[] flat = new float[logits.length * classes];
                 for (int i = 0; i < logits.length; i++) {
                     System.arraycopy(logits[i], 0, flat, i * classes, classes);
@@ -88,7 +83,7 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
                 Npy.write(saveLogits, NpyArray.ofFloats(new long[] {logits.length, classes}, flat));
                 out().printf("wrote %s: float32 logits (%d, %d)%n", saveLogits, logits.length, classes);
             }
-            printTop(logits, loaded);
+            printTop(logits, classifier.classes());
         }
         return 0;
     }
@@ -96,11 +91,9 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
     /** Decodes, preprocesses (the model's own resize, crop and normalisation) and classifies each image. */
     private int predictImages() throws Exception {
         int failures = 0;
-        try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel loaded = ModelDirectory.load(model, manager);
-            ImageTransform transform = ImageTransform.eval(loaded.config().preprocessing());
-            int size = transform.size();
-            List<String> names = loaded.config().classes();
+        try (Classifier classifier = model.open()) {
+            ImageTransform transform = ImageTransform.eval(classifier.preprocessing());
+            List<String> names = classifier.classes();
             for (Path image : images) {
                 float[] chw;
                 try {
@@ -110,39 +103,37 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
                     err().println("predict: " + RepVggCommand.describe(e));
                     continue;
                 }
-                try (NDManager scope = manager.newSubManager()) {
-                    float[] l = loaded.network().infer(scope.create(chw, new Shape(1, 3, size, size))).toFloatArray();
-                    double max = IntStream.range(0, l.length).mapToDouble(i -> l[i]).max().orElse(0);
-                    double sum = IntStream.range(0, l.length).mapToDouble(i -> Math.exp(l[i] - max)).sum();
-                    List<Integer> best = IntStream.range(0, l.length).boxed()
-                            .sorted(Comparator.comparingDouble(i -> -l[i])).limit(Math.min(top, l.length)).toList();
-                    if (json) {
-                        JsonObject o = new JsonObject();
-                        o.addProperty("path", image.toString());
-                        JsonArray topk = new JsonArray();
-                        for (int i : best) {
-                            JsonObject c = new JsonObject();
-                            c.addProperty("class", names.get(i));
-                            c.addProperty("index", i);
-                            c.addProperty("score", Math.exp(l[i] - max) / sum);
-                            topk.add(c);
-                        }
-                        o.add("top", topk);
-                        out().println(new com.google.gson.Gson().toJson(o));
-                    } else {
-                        StringBuilder line = new StringBuilder(image.toString()).append(':');
-                        for (int i : best) {
-                            line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), Math.exp(l[i] - max) / sum));
-                        }
-                        out().println(line);
+                float[] l = classifier.logits(chw, 1)[0];
+                double max = IntStream.range(0, l.length).mapToDouble(i -> l[i]).max().orElse(0);
+                double sum = IntStream.range(0, l.length).mapToDouble(i -> Math.exp(l[i] - max)).sum();
+                List<Integer> best = IntStream.range(0, l.length).boxed()
+                        .sorted(Comparator.comparingDouble(i -> -l[i])).limit(Math.min(top, l.length)).toList();
+                if (json) {
+                    JsonObject o = new JsonObject();
+                    o.addProperty("path", image.toString());
+                    JsonArray topk = new JsonArray();
+                    for (int i : best) {
+                        JsonObject c = new JsonObject();
+                        c.addProperty("class", names.get(i));
+                        c.addProperty("index", i);
+                        c.addProperty("score", Math.exp(l[i] - max) / sum);
+                        topk.add(c);
                     }
+                    o.add("top", topk);
+                    out().println(new com.google.gson.Gson().toJson(o));
+                } else {
+                    StringBuilder line = new StringBuilder(image.toString()).append(':');
+                    for (int i : best) {
+                        line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), Math.exp(l[i] - max) / sum));
+                    }
+                    out().println(line);
                 }
             }
         }
         return failures == 0 ? 0 : 1;
     }
 
-    private NpyArray readTensor(Path file, LoadedModel loaded) throws java.io.IOException {
+    private NpyArray readTensor(Path file, Classifier classifier) throws java.io.IOException {
         NpyArray x = Npy.read(file);
         long[] s = x.shape();
         if (s.length != 4 || s[1] != 3) {
@@ -156,7 +147,7 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
         if (x.dtype() == Npy.DType.FLOAT64) {
             out().println("note: " + file + " is float64; computing in float32");
         }
-        int size = loaded.config().preprocessing().inputSize();
+        int size = classifier.preprocessing().inputSize();
         if (s[2] != size || s[3] != size) {
             out().printf("note: input is %dx%d, the model was set up for %dx%d%n", s[2], s[3], size, size);
         }
@@ -164,29 +155,26 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
     }
 
     /** Logits per input row, in batches so memory stays flat for large arrays. */
-    private float[][] logits(RepVgg net, NpyArray x, NDManager manager) {
+    private float[][] logits(Classifier classifier, NpyArray x) {
         long[] s = x.shape();
+        if (s[2] != s[3]) {
+            throw new IllegalArgumentException(input.tensor + ": input is " + s[2] + "x" + s[3]
+                    + "; --tensor takes square images");
+        }
         int n = (int) s[0];
         int per = (int) (s[1] * s[2] * s[3]);
         float[] all = x.toFloats();
         float[][] out = new float[n][];
         for (int start = 0; start < n; start += batch) {
             int count = Math.min(batch, n - start);
-            try (NDManager scope = manager.newSubManager()) {
-                NDArray chunk = scope.create(Arrays.copyOfRange(all, start * per, (start + count) * per),
-                        new Shape(count, s[1], s[2], s[3]));
-                float[] values = net.infer(chunk).toFloatArray();
-                int classes = values.length / count;
-                for (int i = 0; i < count; i++) {
-                    out[start + i] = Arrays.copyOfRange(values, i * classes, (i + 1) * classes);
-                }
-            }
+            float[][] rows = classifier.scorer().logits(Arrays.copyOfRange(all, start * per, (start + count) * per),
+                    count, (int) s[2]);
+            System.arraycopy(rows, 0, out, start, count);
         }
         return out;
     }
 
-    private void printTop(float[][] logits, LoadedModel loaded) {
-        var names = loaded.config().classes();
+    private void printTop(float[][] logits, List<String> names) {
         int k = Math.min(top, names.size());
         for (int row = 0; row < Math.min(logits.length, PRINTED_ROWS); row++) {
             float[] l = logits[row];

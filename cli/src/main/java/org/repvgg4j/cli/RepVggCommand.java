@@ -22,6 +22,8 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             PredictCommand.class,
             EvalCommand.class,
+            BatchCommand.class,
+            ReportCommand.class,
             ShardCommand.class,
             ExportCommand.class,
             BenchCommand.class,

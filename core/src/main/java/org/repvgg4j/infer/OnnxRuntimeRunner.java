@@ -18,7 +18,7 @@ import java.util.Map;
  * An ONNX image classifier in ONNX Runtime (CPU): one float32 NCHW input, one [batch, classes]
  * output. Opens a session once and runs batches on it; close it to free the native session.
  */
-public final class OnnxRuntimeRunner implements AutoCloseable {
+public final class OnnxRuntimeRunner implements Scorer {
 
     private final OrtEnvironment env;
     private final OrtSession.SessionOptions options;
@@ -145,6 +145,20 @@ public final class OnnxRuntimeRunner implements AutoCloseable {
         } catch (OrtException e) {
             throw new IllegalStateException(source + ": ONNX Runtime failed to run the model (" + e.getMessage() + ")", e);
         }
+    }
+
+    @Override
+    public float[][] logits(float[] nchw, int batch, int size) {
+        if (inputShape[2] >= 0 && inputShape[2] != size) {
+            throw new IllegalArgumentException(source + ": the model takes " + inputShape[2] + "x" + inputShape[3]
+                    + " input, got " + size + "x" + size);
+        }
+        return run(nchw, batch);
+    }
+
+    @Override
+    public String engine() {
+        return Engine.ONNXRUNTIME.id();
     }
 
     @Override

@@ -136,7 +136,7 @@ public final class Npy {
     }
 
     /** The preamble and header numpy would write for this dtype and shape. */
-    static byte[] header(DType dtype, long[] shape) {
+    public static byte[] header(DType dtype, long[] shape) {
         String dict = "{'descr': '" + dtype.descr() + "', 'fortran_order': False, 'shape': " + pythonTuple(shape) + ", }";
         for (int version = 1; version <= 2; version++) {
             int preamble = version == 1 ? 10 : 12;

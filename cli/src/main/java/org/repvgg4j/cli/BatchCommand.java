@@ -1,0 +1,86 @@
+package org.repvgg4j.cli;
+
+import com.google.gson.JsonObject;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import org.repvgg4j.infer.BatchInference;
+import org.repvgg4j.infer.Classifier;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "batch", mixinStandardHelpOptions = true,
+        description = {"Score many images: every list file (or every *.txt in a folder) is a shard, written to",
+            "<out>/<shard>.npy (float32 [N, classes] probabilities; NaN rows for unreadable images) and",
+            "<out>/<shard>.csv (path, top-k classes and scores, error). Decoding, the network and writing run",
+            "as a pipeline with bounded queues. Run the same command again after an interruption: finished",
+            "shards are skipped and an unfinished one continues after its last written row."})
+final class BatchCommand extends Subcommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--lists", required = true, arity = "1..*", paramLabel = "LIST|DIR",
+            description = "list files (<image path> [label] per line), or folders of them")
+    List<Path> lists;
+
+    @Option(names = "--out", defaultValue = "batch-results", paramLabel = "DIR",
+            description = "results folder (default: ${DEFAULT-VALUE})")
+    Path out;
+
+    @Option(names = "--batch-size", defaultValue = "32", description = "images per forward pass (default: ${DEFAULT-VALUE})")
+    int batchSize;
+
+    @Option(names = "--workers", description = "image decoding threads (default: one per core)")
+    Integer workers;
+
+    @Option(names = "--topk", defaultValue = "5", description = "classes named per CSV row (default: ${DEFAULT-VALUE})")
+    int topK;
+
+    @Option(names = "--json", description = "print the run's summary as one JSON object")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        List<BatchInference.Shard> shards = BatchInference.shards(lists);
+        int threads = workers != null ? workers : Runtime.getRuntime().availableProcessors();
+        try (Classifier classifier = model.open()) {
+            BatchInference inference = new BatchInference(classifier,
+                    new BatchInference.Options(batchSize, threads, topK));
+            ProgressLine bar = new ProgressLine(err());
+            long started = System.nanoTime();
+            BatchInference.Summary summary = inference.run(shards, out, (written, total, errors) -> {
+                double rate = written / ((System.nanoTime() - started) / 1e9);
+                bar.update("batch", (int) written, (int) total, String.format(Locale.ROOT, "%.1f img/s, %d error(s)",
+                        rate, errors), rate, total - written);
+            });
+            bar.finish();
+            if (json) {
+                JsonObject o = new JsonObject();
+                o.addProperty("engine", classifier.scorer().engine());
+                o.addProperty("batch", batchSize);
+                o.addProperty("workers", threads);
+                o.addProperty("shards", shards.size());
+                o.addProperty("shards_scored", summary.shardsScored());
+                o.addProperty("shards_skipped", summary.shardsSkipped());
+                o.addProperty("rows", summary.rows());
+                o.addProperty("resumed_rows", summary.resumedRows());
+                o.addProperty("errors", summary.errors());
+                o.addProperty("seconds", summary.seconds());
+                o.addProperty("images_per_s", summary.imagesPerSecond());
+                out().println(o);
+            } else {
+                out().printf(Locale.ROOT, "%s on %s: %d image(s) in %.1f s (%.1f img/s), %d error row(s)%n",
+                        classifier.source(), classifier.scorer().engine(), summary.rows(), summary.seconds(),
+                        summary.imagesPerSecond(), summary.errors());
+                out().printf("shards: %d scored now%s%s; results in %s%n", summary.shardsScored(),
+                        summary.shardsSkipped() > 0 ? ", " + summary.shardsSkipped() + " already finished" : "",
+                        summary.resumedRows() > 0 ? " (continued after " + summary.resumedRows() + " earlier rows)" : "",
+                        out);
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,152 @@
+package org.repvgg4j.infer;
+
+import ai.djl.ndarray.NDManager;
+import ai.djl.pytorch.jni.JniUtils;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.repvgg4j.data.ClassIndex;
+import org.repvgg4j.export.OnnxExporter;
+import org.repvgg4j.export.OnnxRuntimeCheck;
+import org.repvgg4j.model.Form;
+import org.repvgg4j.reparam.Equivalence;
+import org.repvgg4j.reparam.VerifiedConversion;
+import org.repvgg4j.weights.LoadedModel;
+import org.repvgg4j.weights.ModelConfig;
+import org.repvgg4j.weights.ModelDirectory;
+import org.repvgg4j.weights.NetworkWeights;
+import org.repvgg4j.weights.Preprocessing;
+
+/**
+ * A model ready to classify images: its class names, the preprocessing its input needs, and the
+ * network on the chosen engine. Opened from a model directory (either engine) or from a TorchScript
+ * file (PyTorch engine, class names from a class file).
+ */
+public record Classifier(String source, List<String> classes, Preprocessing preprocessing, Scorer scorer)
+        implements AutoCloseable {
+
+    /** The ONNX file a model directory may carry ({@code repvgg export}). */
+    public static final String ONNX_FILE = "model.onnx";
+
+    /**
+     * How to open a model. {@code classFile} and {@code imageSize} are needed only for a TorchScript
+     * file, which carries neither; {@code threads} 0 leaves each engine its default.
+     */
+    public record Options(Engine engine, Path classFile, Integer imageSize, int threads) {
+        public Options {
+            if (threads < 0) {
+                throw new IllegalArgumentException("threads must be >= 0, got " + threads);
+            }
+        }
+
+        public static Options of(Engine engine) {
+            return new Options(engine, null, null, 0);
+        }
+    }
+
+    public int numClasses() {
+        return classes.size();
+    }
+
+    /** Opens {@code model}: a model directory, or a TorchScript {@code .pt} / {@code .ts} file. */
+    public static Classifier open(Path model, Options options) throws IOException {
+        if (options.threads() > 0) {
+            JniUtils.setNumThreads(options.threads());
+        }
+        if (Files.isDirectory(model)) {
+            return options.engine() == Engine.ONNXRUNTIME ? openOnnx(model, options) : openDirectory(model);
+        }
+        if (!Files.exists(model)) {
+            throw new NoSuchFileException(model.toString(), null, "no model directory or TorchScript file");
+        }
+        String name = model.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript")) {
+            return openTorchScript(model, options);
+        }
+        throw new IllegalArgumentException(model + ": --model takes a model directory (model.json + "
+                + "model.safetensors) or a TorchScript file (.pt); import checkpoints with 'repvgg import'");
+    }
+
+    private static Classifier openDirectory(Path dir) throws IOException {
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            LoadedModel loaded = ModelDirectory.load(dir, manager);
+            return new Classifier(dir.toString(), loaded.config().classes(), loaded.config().preprocessing(),
+                    new RepVggScorer(loaded.network(), manager));
+        } catch (IOException | RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /**
+     * ONNX Runtime on the directory's {@code model.onnx} when it is newer than the weights; otherwise
+     * the deploy network is exported in memory and checked against DJL's output before use.
+     */
+    private static Classifier openOnnx(Path dir, Options options) throws IOException {
+        ModelConfig config = ModelDirectory.readConfig(dir);
+        Path onnx = dir.resolve(ONNX_FILE);
+        Path weights = dir.resolve(ModelDirectory.WEIGHTS_FILE);
+        if (Files.isRegularFile(onnx) && Files.isRegularFile(weights)
+                && Files.getLastModifiedTime(onnx).compareTo(Files.getLastModifiedTime(weights)) >= 0) {
+            return new Classifier(dir.toString(), config.classes(), config.preprocessing(),
+                    OnnxRuntimeRunner.open(onnx, options.threads()));
+        }
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel deploy = ModelDirectory.load(dir, manager);
+            if (deploy.config().form() == Form.TRAIN) {
+                VerifiedConversion.Result conversion = VerifiedConversion.run(deploy, manager, 2, 0);
+                if (!conversion.equivalence().holds()) {
+                    throw new IllegalStateException(dir + ": the deploy form does not reproduce the train form ("
+                            + conversion.equivalence() + ")");
+                }
+                deploy = conversion.deploy();
+            }
+            byte[] bytes = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
+            OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(bytes, options.threads());
+            Equivalence check = OnnxRuntimeCheck.compare(deploy.network(), runner, 2, 0,
+                    Equivalence.DEFAULT_TOLERANCE, manager);
+            if (!check.holds()) {
+                runner.close();
+                throw new IllegalStateException(dir + ": ONNX Runtime does not reproduce the network ("
+                        + OnnxRuntimeCheck.describe(check, 2) + "); use --engine pytorch");
+            }
+            return new Classifier(dir.toString(), config.classes(), config.preprocessing(), runner);
+        }
+    }
+
+    private static Classifier openTorchScript(Path file, Options options) throws IOException {
+        if (options.engine() != Engine.PYTORCH) {
+            throw new IllegalArgumentException(file + ": a TorchScript file runs on --engine pytorch only");
+        }
+        if (options.classFile() == null) {
+            throw new IllegalArgumentException(file + ": a TorchScript file has no class names; give --classes "
+                    + "annotations.txt");
+        }
+        List<String> classes = ClassIndex.read(options.classFile()).names();
+        int size = options.imageSize() != null ? options.imageSize() : 224;
+        TorchScriptScorer scorer = TorchScriptScorer.open(file);
+        return new Classifier(file.toString(), classes, Preprocessing.imagenet(size), scorer);
+    }
+
+    /**
+     * Logits for a batch, checked against the class count so that a TorchScript file and a class file
+     * that disagree fail on the first batch, naming both.
+     */
+    public float[][] logits(float[] nchw, int batch) {
+        float[][] rows = scorer.logits(nchw, batch, preprocessing.inputSize());
+        if (rows.length > 0 && rows[0].length != classes.size()) {
+            throw new IllegalStateException(source + ": the network gives " + rows[0].length + " scores per image, "
+                    + "but there are " + classes.size() + " class names");
+        }
+        return rows;
+    }
+
+    @Override
+    public void close() {
+        scorer.close();
+    }
+}
