@@ -298,13 +298,14 @@ public final class BatchInference {
             ShardResults last = null;
             for (int i = 0; i < batch.shards().size(); i++) {
                 ShardResults shard = batch.shards().get(i);
-                if (last != null && last != shard) {
-                    last.flush();
-                }
                 shard.append(batch.probabilities().get(i), batch.errors().get(i));
                 written++;
                 errors += batch.errors().get(i) != null ? 1 : 0;
-                last = shard;
+                if (shard.complete()) {
+                    shard.close(); // finished: marked as such now, not at the end of the run
+                } else {
+                    last = shard;
+                }
             }
             if (last != null) {
                 last.flush();

@@ -54,6 +54,7 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
     /** Opens {@code model}: a model directory, or a TorchScript {@code .pt} / {@code .ts} file. */
     public static Classifier open(Path model, Options options) throws IOException {
         if (options.threads() > 0) {
+            ai.djl.engine.Engine.getEngine("PyTorch"); // loads the native library the call below needs
             JniUtils.setNumThreads(options.threads());
         }
         if (Files.isDirectory(model)) {

@@ -40,13 +40,15 @@ final class ShardResults implements AutoCloseable {
     private final int classes;
     private final int topK;
     private final List<String> classNames;
-    private final FileChannel scores;
+    private final Path npy;
     private final long dataStart;
-    private final BufferedWriter rows;
+    // Opened at the first row and closed at the last, so that only shards being written hold files.
+    private FileChannel scores;
+    private BufferedWriter rows;
     private int done;
 
     private ShardResults(String name, Path dir, List<ListEntry> entries, List<String> classNames, int topK,
-            FileChannel scores, long dataStart, BufferedWriter rows, int done) {
+            long dataStart, int done) {
         this.name = name;
         this.csv = dir.resolve(name + CSV);
         this.part = dir.resolve(name + PART);
@@ -54,9 +56,8 @@ final class ShardResults implements AutoCloseable {
         this.classes = classNames.size();
         this.classNames = classNames;
         this.topK = topK;
-        this.scores = scores;
+        this.npy = dir.resolve(name + NPY);
         this.dataStart = dataStart;
-        this.rows = rows;
         this.done = done;
     }
 
@@ -72,7 +73,10 @@ final class ShardResults implements AutoCloseable {
         return h.append(",error").toString();
     }
 
-    /** Opens the shard's files for writing, continuing after the last complete row of an earlier run. */
+    /**
+     * Prepares the shard's files, continuing after the last complete row of an earlier run; the files
+     * are opened when the first row is written.
+     */
     static ShardResults open(Path dir, String name, List<ListEntry> entries, List<String> classNames, int topK)
             throws IOException {
         Path npy = dir.resolve(name + NPY);
@@ -90,15 +94,7 @@ final class ShardResults implements AutoCloseable {
                 c.write(ByteBuffer.wrap(header));
             }
         }
-        FileChannel scores = FileChannel.open(npy, StandardOpenOption.WRITE);
-        BufferedWriter rows;
-        try {
-            rows = Files.newBufferedWriter(part, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
-        } catch (IOException e) {
-            scores.close();
-            throw e;
-        }
-        return new ShardResults(name, dir, entries, classNames, topK, scores, header.length, rows, done);
+        return new ShardResults(name, dir, entries, classNames, topK, header.length, done);
     }
 
     private static boolean sameHeader(Path npy, byte[] header) throws IOException {
@@ -184,6 +180,10 @@ final class ShardResults implements AutoCloseable {
      * for one that could not be read. The score row goes to its place in the .npy first, the CSV row after.
      */
     void append(float[] probabilities, String error) throws IOException {
+        if (scores == null) {
+            scores = FileChannel.open(npy, StandardOpenOption.WRITE);
+            rows = Files.newBufferedWriter(part, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+        }
         ListEntry entry = entries.get(done);
         ByteBuffer row = ByteBuffer.allocate(classes * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         for (int c = 0; c < classes; c++) {
@@ -214,22 +214,30 @@ final class ShardResults implements AutoCloseable {
 
     /** Hands the written rows to the operating system, so a killed process keeps them. */
     void flush() throws IOException {
-        rows.flush();
+        if (rows != null) {
+            rows.flush();
+        }
     }
 
     boolean complete() {
         return done == entries.size();
     }
 
-    /** Closes the files and, when every row is written, marks the shard finished. */
+    /** Closes the files and, when every row is written, marks the shard finished. Safe to call twice. */
     @Override
     public void close() throws IOException {
         try {
-            rows.close();
+            if (rows != null) {
+                rows.close();
+            }
         } finally {
-            scores.close();
+            if (scores != null) {
+                scores.close();
+            }
+            rows = null;
+            scores = null;
         }
-        if (complete()) {
+        if (complete() && Files.exists(part)) {
             Files.move(part, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
     }
