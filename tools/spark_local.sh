@@ -31,7 +31,8 @@ if [[ "${1:-}" == "report" ]]; then
 fi
 
 # What spark-submit adds on Java 17 (see spark/pom.xml), the offline switch for DJL's native
-# library (it comes from the Maven jar), and Spark's log at WARN (INFO buries the job's output).
+# library (it comes from the Maven jar), Spark's log at WARN (INFO buries the job's output) and
+# Spark's console progress bar (tasks done per stage) in its place.
 exec java ${SPARK_LOCAL_JAVA_OPTS:--Xmx4g} \
   -XX:+IgnoreUnrecognizedVMOptions \
   --add-opens=java.base/java.lang=ALL-UNNAMED \
@@ -51,4 +52,5 @@ exec java ${SPARK_LOCAL_JAVA_OPTS:--Xmx4g} \
   -Djdk.reflect.useDirectMethodHandle=false \
   -Dai.djl.offline=true \
   -Dlog4j2.configurationFile="$here/tools/spark-log4j2.properties" \
+  -Dspark.ui.showConsoleProgress=true \
   -cp "$jar:$(cat "$classpath")" "$main" "$@"
