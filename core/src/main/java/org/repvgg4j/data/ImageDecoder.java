@@ -2,6 +2,7 @@ package org.repvgg4j.data;
 
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -35,10 +36,41 @@ public final class ImageDecoder {
 
     /** Decodes {@code file}; an {@link IOException} naming the file if it is missing, empty or not a readable image. */
     public static RgbImage read(Path file) throws IOException {
+        InputStream opened;
+        try {
+            opened = Files.newInputStream(file);
+        } catch (NoSuchFileException e) {
+            throw new NoSuchFileException(file.toString(), null, "image not found");
+        } catch (IOException e) {
+            throw new IOException(file + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+        BufferedImage image;
+        try (InputStream in = opened) {
+            image = decode(in, file.toString());
+        }
+        if (image == null) {
+            throw new IOException(file + (Files.size(file) == 0 ? ": empty file" : ": not a readable image"));
+        }
+        return toRgb(image);
+    }
+
+    /**
+     * Decodes an image file's bytes that were read elsewhere (a Spark binary-file column, an archive);
+     * {@code name} is the file's name in error messages. Same checks as {@link #read(Path)}.
+     */
+    public static RgbImage read(byte[] bytes, String name) throws IOException {
+        BufferedImage image = decode(new ByteArrayInputStream(bytes), name);
+        if (image == null) {
+            throw new IOException(name + (bytes.length == 0 ? ": empty file" : ": not a readable image"));
+        }
+        return toRgb(image);
+    }
+
+    /** The decoded image, or null when no reader recognises the bytes; damage is an IOException naming {@code name}. */
+    private static BufferedImage decode(InputStream in, String name) throws IOException {
         BufferedImage image = null;
         List<String> warnings = new ArrayList<>();
-        try (InputStream in = Files.newInputStream(file);
-                ImageInputStream stream = ImageIO.createImageInputStream(in)) {
+        try (ImageInputStream stream = ImageIO.createImageInputStream(in)) {
             Iterator<ImageReader> readers = stream == null ? null : ImageIO.getImageReaders(stream);
             if (readers != null && readers.hasNext()) {
                 ImageReader reader = readers.next();
@@ -56,19 +88,13 @@ public final class ImageDecoder {
                     reader.dispose();
                 }
             }
-        } catch (NoSuchFileException e) {
-            throw new NoSuchFileException(file.toString(), null, "image not found");
         } catch (IOException | RuntimeException e) {
-            throw new IOException(file + ": cannot decode image (" + e.getMessage() + ")", e);
+            throw new IOException(name + ": cannot decode image (" + e.getMessage() + ")", e);
         }
         if (!warnings.isEmpty()) {
-            throw new IOException(file + ": damaged image (" + warnings.get(0) + ")");
+            throw new IOException(name + ": damaged image (" + warnings.get(0) + ")");
         }
-        if (image == null) {
-            long size = Files.size(file);
-            throw new IOException(file + (size == 0 ? ": empty file" : ": not a readable image"));
-        }
-        return toRgb(image);
+        return image;
     }
 
     /** RGB pixels of a decoded image. */

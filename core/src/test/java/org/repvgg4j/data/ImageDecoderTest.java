@@ -107,4 +107,30 @@ class ImageDecoderTest {
         assertThatThrownBy(() -> ImageDecoder.read(tmp.resolve("gone.png")))
                 .isInstanceOf(NoSuchFileException.class).hasMessageContaining("gone.png");
     }
+
+    @Test
+    void bytesDecodeLikeTheFileAndFailNamingTheGivenName() throws IOException {
+        BufferedImage photo = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < 30; y++) {
+            for (int x = 0; x < 40; x++) {
+                photo.setRGB(x, y, (x * 6) << 16 | (y * 8) << 8 | 70);
+            }
+        }
+        Path whole = tmp.resolve("photo.jpg");
+        ImageIO.write(photo, "jpeg", whole.toFile());
+        byte[] bytes = Files.readAllBytes(whole);
+        RgbImage fromFile = ImageDecoder.read(whole);
+        RgbImage fromBytes = ImageDecoder.read(bytes, "s3://bucket/photo.jpg");
+        assertThat(fromBytes.width()).isEqualTo(40);
+        for (int y = 0; y < 30; y++) {
+            for (int x = 0; x < 40; x++) {
+                assertThat(fromBytes.get(x, y, 0)).isEqualTo(fromFile.get(x, y, 0));
+                assertThat(fromBytes.get(x, y, 2)).isEqualTo(fromFile.get(x, y, 2));
+            }
+        }
+        byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3);
+        assertThatThrownBy(() -> ImageDecoder.read(cut, "cut.jpg")).hasMessageStartingWith("cut.jpg: ");
+        assertThatThrownBy(() -> ImageDecoder.read(new byte[0], "empty.jpg")).hasMessage("empty.jpg: empty file");
+        assertThatThrownBy(() -> ImageDecoder.read("hello".getBytes(), "notes.png")).hasMessage("notes.png: not a readable image");
+    }
 }
