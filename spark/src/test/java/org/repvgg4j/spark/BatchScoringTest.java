@@ -2,10 +2,7 @@ package org.repvgg4j.spark;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -25,16 +22,17 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.repvgg4j.data.ImageDecoder;
-import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.eval.ClassificationReport;
+import org.repvgg4j.infer.BatchInference;
+import org.repvgg4j.infer.BatchResults;
+import org.repvgg4j.infer.Classifier;
+import org.repvgg4j.infer.Engine;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.reparam.EquivalenceCheck;
-import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.ModelDirectory;
 import org.repvgg4j.weights.NetworkWeights;
@@ -42,9 +40,8 @@ import org.repvgg4j.weights.Preprocessing;
 import picocli.CommandLine;
 
 /**
- * The Spark job on local[2] over 300 tiny images and a few broken files, checked against scores
- * computed directly with the core calls {@code repvgg batch} uses (ImageDecoder.read,
- * ImageTransform.eval(...).apply, RepVgg.infer, softmax).
+ * The Spark job on local[2] over 300 tiny images and a few broken files, checked against the
+ * scores {@code repvgg batch} (core's BatchInference, default engine) writes for the same list.
  */
 class BatchScoringTest {
 
@@ -81,7 +78,7 @@ class BatchScoringTest {
     }
 
     @Test
-    void everyListedImageHasOneRowAndScoresEqualTheDirectCoreComputation() throws IOException {
+    void everyListedImageHasOneRowAndScoresEqualRepvggBatch() throws Exception {
         String out = tmp.resolve("scores-list").toString();
         assertThat(score("--list", list.toString(), "--out", out, "--batch-size", "16")).contains("304 images (4 unreadable)");
         Map<String, Row> rows = rowsByPath(out);
@@ -146,7 +143,7 @@ class BatchScoringTest {
     }
 
     @Test
-    void theReportFromParquetEqualsTheReportFromDirectScores() throws IOException {
+    void theReportFromParquetEqualsTheReportFromRepvggBatchScores() throws Exception {
         String out = tmp.resolve("scores-report").toString();
         score("--list", list.toString(), "--out", out);
         ListFile labelled = ListFile.read(list);
@@ -214,23 +211,27 @@ class BatchScoringTest {
     }
 
     /** Softmax scores per readable image, one image at a time, straight from the core classes. */
-    private static Map<String, float[]> directScores() throws IOException {
+    /**
+     * The scores {@code repvgg batch} gives for the readable listed images (its default engine, ONNX
+     * Runtime), keyed by the list's path text; the Spark job must reproduce them.
+     */
+    private static Map<String, float[]> directScores() throws Exception {
+        Path out = Files.createTempDirectory("repvgg-batch-reference");
+        try (Classifier classifier = Classifier.open(model, Classifier.Options.of(Engine.DEFAULT))) {
+            new BatchInference(classifier, new BatchInference.Options(16, 2, 5))
+                    .run(BatchInference.shards(List.of(list)), out, (written, total, errors) -> { });
+        }
+        Map<String, float[]> byResolvedPath = new HashMap<>();
+        BatchResults.open(out).forEachRow(row -> {
+            if (row.scores() != null) {
+                byResolvedPath.put(row.path(), row.scores());
+            }
+        });
         Map<String, float[]> scores = new HashMap<>();
-        try (NDManager manager = NDManager.newBaseManager()) {
-            JniUtils.setGradMode(false);
-            LoadedModel loaded = ModelDirectory.load(model, manager);
-            ImageTransform transform = ImageTransform.eval(loaded.config().preprocessing());
-            int size = transform.size();
-            for (ListEntry entry : ListFile.read(list).entries()) {
-                String name = images.relativize(entry.path()).toString();
-                if (BROKEN.contains(name) || MISSING.equals(name)) {
-                    continue;
-                }
-                float[] input = transform.apply(ImageDecoder.read(entry.path()), null);
-                try (NDManager scratch = manager.newSubManager()) {
-                    NDArray x = scratch.create(input, new Shape(1, 3, size, size));
-                    scores.put(entry.path().toString(), loaded.network().infer(x).softmax(1).toFloatArray());
-                }
+        for (ListEntry entry : ListFile.read(list).entries()) {
+            float[] s = byResolvedPath.get(entry.path().toAbsolutePath().normalize().toString());
+            if (s != null) {
+                scores.put(entry.path().toString(), s);
             }
         }
         return scores;
