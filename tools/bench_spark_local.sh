@@ -5,7 +5,8 @@
 #
 # Makes COUNT 320x240 JPEGs and a randomly initialised A0 deploy model (1000 classes, 224 crop)
 # in WORK_DIR unless they are there, then times, one after the other:
-#   1. tools/SingleProcessScoring.java: one JVM, one loop, decode + forward on one thread, batch 32
+#   1. repvgg batch --engine pytorch (the engine the Spark job uses), batch 32, pipelined decoding
+#   1b. repvgg batch with its default engine (ONNX Runtime)
 #   2. BatchScoring on local[2], list input, PyTorch's default threads
 #   3. the same with --torch-threads 1 (two tasks x one PyTorch thread = two cores)
 #   4. the same as 3 on the folder read as binary files (--images)
@@ -39,9 +40,11 @@ step() {
   sleep 5
 }
 
-step "single process (batch 32)" \
-  java -Dai.djl.offline=true -cp "$(cat spark/target/local-classpath.txt)" tools/SingleProcessScoring.java \
-    "$work/a0-deploy" "$work/list.txt" 32
+rm -rf "$work/batch-pt" "$work/batch-ort"
+step "repvgg batch, pytorch (batch 32)" \
+  ./repvgg batch --model "$work/a0-deploy" --lists "$work/list.txt" --out "$work/batch-pt" --engine pytorch
+step "repvgg batch, default engine (batch 32)" \
+  ./repvgg batch --model "$work/a0-deploy" --lists "$work/list.txt" --out "$work/batch-ort"
 export SPARK_LOCAL_JAVA_OPTS="-Xmx4g -Dspark.master=local[2]"
 step "spark local[2], list" \
   tools/spark_local.sh --model "$work/a0-deploy" --list "$work/list.txt" --out "$work/out-list"
