@@ -33,6 +33,8 @@ fi
 # What spark-submit adds on Java 17 (see spark/pom.xml), the offline switch for DJL's native
 # library (it comes from the Maven jar), Spark's log at WARN (INFO buries the job's output) and
 # Spark's console progress bar (tasks done per stage) in its place.
+# As in ./repvgg: libtorch's OpenMP threads must not spin while task threads decode images.
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 exec java ${SPARK_LOCAL_JAVA_OPTS:--Xmx4g} \
   -XX:+IgnoreUnrecognizedVMOptions \
   --add-opens=java.base/java.lang=ALL-UNNAMED \
