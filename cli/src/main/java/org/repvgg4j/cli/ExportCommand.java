@@ -43,7 +43,7 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "onnx", description = "export format; only onnx (default: ${DEFAULT-VALUE})")
     String format;
 
-    @Option(names = "--out", description = "file to write (default: model.onnx in the model directory)")
+    @Option(names = "--out", description = "file to write (default: model.onnx, or model-int8.onnx with --precision int8, in the model directory)")
     Path out;
 
     @Option(names = "--check-batch", defaultValue = "2", description = "images in the check batch (default: ${DEFAULT-VALUE})")
