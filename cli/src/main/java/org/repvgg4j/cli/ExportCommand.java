@@ -9,6 +9,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
+import org.repvgg4j.export.CalibrationImages;
+import org.repvgg4j.export.Int8Exporter;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
@@ -28,7 +30,11 @@ import picocli.CommandLine.Option;
             "class names and preprocessing in the model's metadata_props.",
             "A train-form model is converted and verified first. The file is then run in",
             "ONNX Runtime on a random batch and kept only if its logits equal ours (DJL)",
-            "within 1e-4 of the output scale."})
+            "within 1e-4 of the output scale.",
+            "--precision int8 writes a statically quantized model instead (QDQ: int8 weights",
+            "per output channel, uint8 activations calibrated on --calibration images); it is",
+            "checked against fp32 on other images of the list and kept if their top-1 classes",
+            "agree on at least --min-agreement of them. Run it with --model FILE.onnx."})
 final class ExportCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--model", required = true, description = "model directory, train or deploy form")
@@ -37,7 +43,7 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--format", defaultValue = "onnx", description = "export format; only onnx (default: ${DEFAULT-VALUE})")
     String format;
 
-    @Option(names = "--out", description = "file to write (default: model.onnx in the model directory)")
+    @Option(names = "--out", description = "file to write (default: model.onnx, or model-int8.onnx with --precision int8, in the model directory)")
     Path out;
 
     @Option(names = "--check-batch", defaultValue = "2", description = "images in the check batch (default: ${DEFAULT-VALUE})")
@@ -50,6 +56,32 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
             description = "ONNX Runtime intra-op threads for the check (default: ${DEFAULT-VALUE}, ONNX Runtime's choice)")
     int threads;
 
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|int8",
+            description = "fp32 (default) or int8 (post-training static quantization; needs --calibration)")
+    String precision;
+
+    @Option(names = "--calibration", paramLabel = "LIST",
+            description = "int8: list file of images like those the model will see (labels not needed)")
+    Path calibration;
+
+    @Option(names = "--calibration-images", defaultValue = "" + DEFAULT_CALIBRATION_IMAGES, paramLabel = "N",
+            description = "int8: images drawn (seeded by --seed) from the list for calibration (default: ${DEFAULT-VALUE})")
+    int calibrationImages;
+
+    @Option(names = "--calibration-percentile", defaultValue = "" + Int8Exporter.DEFAULT_PERCENTILE, paramLabel = "P",
+            description = "int8: clip each activation range at this percentile of |x|; 100 = min/max (default: ${DEFAULT-VALUE})")
+    double percentile;
+
+    @Option(names = "--check-images", defaultValue = "" + DEFAULT_CALIBRATION_IMAGES, paramLabel = "N",
+            description = "int8: further images of the list to compare int8 with fp32 on (default: ${DEFAULT-VALUE})")
+    int checkImages;
+
+    @Option(names = "--min-agreement", defaultValue = "0.9", paramLabel = "F",
+            description = "int8: least share of check images whose top-1 class int8 and fp32 agree on (default: ${DEFAULT-VALUE})")
+    double minAgreement;
+
+    static final int DEFAULT_CALIBRATION_IMAGES = 256;
+
     @Override
     public Integer call() throws Exception {
         if (!"onnx".equalsIgnoreCase(format)) {
@@ -59,7 +91,28 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
         if (checkBatch < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--check-batch must be >= 1, got " + checkBatch);
         }
-        Path target = out != null ? out : model.resolve("model.onnx");
+        boolean int8 = switch (precision.toLowerCase(Locale.ROOT)) {
+            case "fp32" -> false;
+            case "int8" -> true;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--precision: '" + precision + "' is not one of fp32, int8");
+        };
+        if (int8 && calibration == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--precision int8 needs --calibration LIST (images to measure activation ranges on)");
+        }
+        if (!int8 && calibration != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--calibration is for --precision int8");
+        }
+        if (calibrationImages < 1 || checkImages < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--calibration-images must be >= 1 and --check-images >= 0");
+        }
+        if (!(percentile > 0 && percentile <= 100)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--calibration-percentile must be in (0, 100], got " + percentile);
+        }
+        Path target = out != null ? out : model.resolve(int8 ? "model-int8.onnx" : "model.onnx");
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = ModelDirectory.load(model, manager);
             if (deploy.config().form() == Form.TRAIN) {
@@ -70,6 +123,10 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
                             + conversion.equivalence() + "); nothing written");
                 }
                 deploy = conversion.deploy();
+            }
+            if (int8) {
+                writeInt8(deploy, target);
+                return 0;
             }
             byte[] onnx = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
             Equivalence check = writeVerified(target, onnx, deploy.network(), checkBatch, seed, threads, manager);
@@ -86,13 +143,44 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
         return 0;
     }
 
+    private void writeInt8(LoadedModel deploy, Path target) throws IOException {
+        CalibrationImages images = CalibrationImages.load(calibration, calibrationImages, checkImages,
+                deploy.config().preprocessing(), seed);
+        out().printf(Locale.ROOT, "calibration: %d images from %s (%d more for the check, %d unreadable skipped), "
+                + "ranges at the %s percentile of |x|%n", images.calibration().size(), calibration,
+                images.check().size(), images.unreadable(), percentile >= 100 ? "100th (min/max)" : percentile + "th");
+        Int8Exporter.Result result = Int8Exporter.export(deploy.config(), NetworkWeights.of(deploy.network()), images,
+                percentile, threads);
+        String where = images.check().isEmpty() ? " (no images left for the check: measured on the calibration images)" : "";
+        out().println(result.agreement().describe() + where);
+        if (result.agreement().top1Agreement() < minAgreement) {
+            throw new IllegalStateException("int8 and fp32 agree on the top-1 class of only "
+                    + String.format(Locale.ROOT, "%.1f%%", 100 * result.agreement().top1Agreement())
+                    + " of the check images (--min-agreement " + minAgreement + "); " + target + " not written. "
+                    + "Try more --calibration-images, another --calibration-percentile, or fp32");
+        }
+        byte[] bytes = result.toBytes();
+        writeAtomically(target, bytes, staged -> {
+            try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(staged, threads)) {
+                return true; // the written file itself loads
+            }
+        });
+        out().printf(Locale.ROOT, "wrote %s: RepVGG-%s deploy form, int8 (QDQ), %d classes, input [batch, 3, %d, %d], "
+                + "opset %d, %.1f MB%n", target, deploy.config().spec().name(), deploy.config().numClasses(),
+                deploy.config().preprocessing().inputSize(), deploy.config().preprocessing().inputSize(),
+                OnnxExporter.OPSET, bytes.length / 1e6);
+    }
+
+    /** Decides, from the staged file, whether it may replace the target. */
+    interface StagedCheck {
+        boolean accept(Path staged) throws IOException;
+    }
+
     /**
-     * Writes a hidden sibling of {@code target} first and runs that very file in ONNX Runtime against
-     * {@code network}; only a file that passes replaces {@code target}, so a failed check leaves nothing
-     * behind (and an older export intact). Returns the check either way.
+     * Writes {@code bytes} to a hidden sibling of {@code target}, and moves it over {@code target}
+     * only if {@code check} accepts that very file; nothing is left behind otherwise.
      */
-    static Equivalence writeVerified(Path target, byte[] onnx, RepVgg network, int checkBatch, long seed,
-            int threads, NDManager manager) throws IOException {
+    static boolean writeAtomically(Path target, byte[] bytes, StagedCheck check) throws IOException {
         Path absolute = target.toAbsolutePath().normalize();
         if (Files.isDirectory(absolute)) {
             throw new IllegalArgumentException(target + " is a directory; --out names the .onnx file to write");
@@ -101,17 +189,31 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
         // Not Files.createTempFile: its owner-only permissions would carry over to the export.
         Path staging = absolute.resolveSibling("." + absolute.getFileName() + "." + UUID.randomUUID() + ".writing");
         try {
-            Files.write(staging, onnx, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
-            Equivalence check;
-            try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(staging, threads)) {
-                check = OnnxRuntimeCheck.compare(network, ort, checkBatch, seed, Equivalence.DEFAULT_TOLERANCE, manager);
-            }
-            if (check.holds()) {
+            Files.write(staging, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            boolean accepted = check.accept(staging);
+            if (accepted) {
                 Files.move(staging, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             }
-            return check;
+            return accepted;
         } finally {
             Files.deleteIfExists(staging);
         }
+    }
+
+    /**
+     * Writes a hidden sibling of {@code target} first and runs that very file in ONNX Runtime against
+     * {@code network}; only a file that passes replaces {@code target}, so a failed check leaves nothing
+     * behind (and an older export intact). Returns the check either way.
+     */
+    static Equivalence writeVerified(Path target, byte[] onnx, RepVgg network, int checkBatch, long seed,
+            int threads, NDManager manager) throws IOException {
+        Equivalence[] check = new Equivalence[1];
+        writeAtomically(target, onnx, staged -> {
+            try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(staged, threads)) {
+                check[0] = OnnxRuntimeCheck.compare(network, ort, checkBatch, seed, Equivalence.DEFAULT_TOLERANCE, manager);
+            }
+            return check[0].holds();
+        });
+        return check[0];
     }
 }

@@ -9,8 +9,9 @@ import picocli.CommandLine.Option;
 /** The options that pick a model and where it runs, shared by predict, eval and batch. */
 final class ModelOptions {
 
-    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.pt",
-            description = "model directory (train or deploy form), or a TorchScript file (then --classes is needed)")
+    @Option(names = "--model", required = true, paramLabel = "DIR|FILE.onnx|FILE.pt",
+            description = "model directory (train or deploy form), an ONNX file from 'repvgg export' (fp32 or int8, "
+                    + "ONNX Runtime), or a TorchScript file (then --classes is needed)")
     Path model;
 
     @Option(names = "--engine", paramLabel = "ENGINE",
@@ -35,6 +36,9 @@ final class ModelOptions {
             return Engine.parse(engine);
         }
         String name = model.getFileName() == null ? "" : model.getFileName().toString();
+        if (name.endsWith(".onnx")) {
+            return Engine.ONNXRUNTIME;
+        }
         return name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript") ? Engine.PYTORCH
                 : Engine.DEFAULT;
     }

@@ -3,7 +3,10 @@ package org.repvgg4j.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.repvgg4j.cli.CommandsTest.repvgg;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.repvgg4j.cli.CommandsTest.Run;
 
 class BenchEngineTest {
@@ -46,5 +49,28 @@ class BenchEngineTest {
         Run unknown = repvgg("bench", "--engine", "tensorrt");
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("'tensorrt' is not one of pytorch, onnxruntime, both");
+    }
+
+    @Test
+    void int8IsTimedRightAfterFp32OnOnnxRuntime(@TempDir Path tmp) throws Exception {
+        Path images = StripeImages.write(tmp.resolve("stripes"), 4, 1);
+        StringBuilder list = new StringBuilder();
+        try (var files = Files.walk(images)) {
+            files.filter(f -> f.toString().endsWith(".png")).forEach(f -> list.append(f).append('\n'));
+        }
+        Path calibration = Files.writeString(tmp.resolve("calibration.txt"), list);
+
+        Run run = repvgg("bench", "--arch", TINY, "--engine", "onnxruntime", "--form", "deploy", "--precision", "both",
+                "--calibration", calibration.toString(), "--calibration-images", "4", "--batch", "1,2",
+                "--image-size", "32", "--warmup", "1", "--iterations", "2", "--threads", "1");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("deploy +onnxruntime-int8 +2 ")
+                .containsPattern("batch 1: int8 on onnxruntime is \\d+\\.\\d\\dx the speed of fp32 on onnxruntime")
+                .containsPattern("batch 2: int8 on onnxruntime is ");
+
+        Run noList = repvgg("bench", "--arch", TINY, "--engine", "onnxruntime", "--form", "deploy", "--precision", "int8");
+        assertThat(noList.exit()).isEqualTo(2);
+        assertThat(noList.err()).contains("--precision int8 times the deploy form in ONNX Runtime");
     }
 }

@@ -5,7 +5,10 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import onnx.Onnx.ModelProto;
+import org.repvgg4j.export.ActivationCalibrator;
 import org.repvgg4j.export.OnnxExporter;
+import org.repvgg4j.export.QdqQuantizer;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
@@ -25,6 +28,9 @@ public final class OnnxRuntimeBench {
 
     private OnnxRuntimeBench() {}
 
+    /** The engine label of int8 measurements: the same network quantized, in ONNX Runtime. */
+    public static final String ENGINE_INT8 = "onnxruntime-int8";
+
     /**
      * Exports {@code net} (deploy form) in memory, opens it with {@code threads} intra-op threads, and
      * runs {@code warmup} untimed and {@code iterations} timed batches; each timed run includes
@@ -32,12 +38,31 @@ public final class OnnxRuntimeBench {
      */
     public static Measurement run(RepVgg net, String label, int batch, int inputSize, int warmup, int iterations,
             int threads, NDManager manager) throws IOException {
+        return time(fp32(net, inputSize), ENGINE, net, label, batch, inputSize, warmup, iterations, threads, manager);
+    }
+
+    /** The deploy network as fp32 ONNX, as {@link #run} times it. */
+    public static byte[] fp32(RepVgg net, int inputSize) {
+        return OnnxExporter.toBytes(config(net, inputSize), NetworkWeights.of(net));
+    }
+
+    /**
+     * The deploy network quantized to int8 on {@code calibration} images (CHW at {@code inputSize});
+     * speed does not depend on the ranges, so a few images of any kind will do.
+     */
+    public static byte[] int8(RepVgg net, int inputSize, List<float[]> calibration, int threads) throws IOException {
+        ModelProto fp32 = OnnxExporter.export(config(net, inputSize), NetworkWeights.of(net));
+        List<String> tensors = QdqQuantizer.activations(fp32);
+        return QdqQuantizer.quantize(fp32, ActivationCalibrator.calibrate(fp32, tensors, calibration, 16, 100, threads),
+                Map.of()).toByteArray();
+    }
+
+    /** Times the ONNX model {@code onnx} of {@code net}, labelled with {@code engine}, as {@link #run} does. */
+    public static Measurement time(byte[] onnx, String engine, RepVgg net, String label, int batch, int inputSize,
+            int warmup, int iterations, int threads, NDManager manager) throws IOException {
         if (net.form() != Form.DEPLOY) {
             throw new IllegalArgumentException("ONNX Runtime runs the deploy form only; convert the network first");
         }
-        ModelConfig config = new ModelConfig(net.spec(), Form.DEPLOY, ModelConfig.numberedClasses(net.numClasses()),
-                Preprocessing.imagenet(inputSize), Map.of());
-        byte[] onnx = OnnxExporter.toBytes(config, NetworkWeights.of(net));
         float[] input;
         try (NDManager scope = manager.newSubManager()) {
             input = EquivalenceCheck.randomInput(scope, batch, inputSize, 0).toFloatArray();
@@ -57,7 +82,15 @@ public final class OnnxRuntimeBench {
             }
         }
         Complexity cost = Complexity.of(net.spec(), net.form(), net.numClasses(), inputSize);
-        return new Measurement(label, net.form().id(), ENGINE, batch, threads, inputSize, cost.params(), cost.macs(),
+        return new Measurement(label, net.form().id(), engine, batch, threads, inputSize, cost.params(), cost.macs(),
                 millis);
+    }
+
+    private static ModelConfig config(RepVgg net, int inputSize) {
+        if (net.form() != Form.DEPLOY) {
+            throw new IllegalArgumentException("ONNX Runtime runs the deploy form only; convert the network first");
+        }
+        return new ModelConfig(net.spec(), Form.DEPLOY, ModelConfig.numberedClasses(net.numClasses()),
+                Preprocessing.imagenet(inputSize), Map.of());
     }
 }

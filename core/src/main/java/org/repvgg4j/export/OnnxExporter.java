@@ -205,22 +205,32 @@ public final class OnnxExporter {
         }
         float[] values = array.getDataType() == DataType.FLOAT32
                 ? array.toFloatArray() : array.toType(DataType.FLOAT32, false).toFloatArray();
-        ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        bytes.asFloatBuffer().put(values);
-        TensorProto.Builder tensor = TensorProto.newBuilder()
-                .setName(key)
-                .setDataType(TensorProto.DataType.FLOAT_VALUE)
-                // No copy: the buffer is ours and never written again; B3's 440 MB would otherwise double.
-                .setRawData(UnsafeByteOperations.unsafeWrap(bytes.array()));
-        for (long d : shape) {
-            tensor.addDims(d);
-        }
-        graph.addInitializer(tensor);
+        graph.addInitializer(floatTensor(key, values, shape));
         return key;
     }
 
+    /** A float32 initializer holding {@code values} as raw little-endian data. */
+    static TensorProto floatTensor(String name, float[] values, long... shape) {
+        ByteBuffer bytes = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        bytes.asFloatBuffer().put(values);
+        // No copy: the buffer is ours and never written again; B3's 440 MB would otherwise double.
+        return rawTensor(name, TensorProto.DataType.FLOAT_VALUE, bytes.array(), shape);
+    }
+
+    /** An initializer of {@code dataType} whose raw data is {@code bytes} (already little-endian), not copied. */
+    static TensorProto rawTensor(String name, int dataType, byte[] bytes, long... shape) {
+        TensorProto.Builder tensor = TensorProto.newBuilder()
+                .setName(name)
+                .setDataType(dataType)
+                .setRawData(UnsafeByteOperations.unsafeWrap(bytes));
+        for (long d : shape) {
+            tensor.addDims(d);
+        }
+        return tensor.build();
+    }
+
     /** A float32 tensor value; a String dimension is symbolic, a number fixed. */
-    private static ValueInfoProto tensorValue(String name, Object... dims) {
+    static ValueInfoProto tensorValue(String name, Object... dims) {
         TensorShapeProto.Builder shape = TensorShapeProto.newBuilder();
         for (Object d : dims) {
             TensorShapeProto.Dimension.Builder dim = TensorShapeProto.Dimension.newBuilder();
@@ -236,17 +246,17 @@ public final class OnnxExporter {
         return ValueInfoProto.newBuilder().setName(name).setType(type).build();
     }
 
-    private static NodeProto node(String op, String name, List<String> inputs, String output,
+    static NodeProto node(String op, String name, List<String> inputs, String output,
             AttributeProto... attributes) {
         return NodeProto.newBuilder().setOpType(op).setName(name).addAllInput(inputs).addOutput(output)
                 .addAllAttribute(Arrays.asList(attributes)).build();
     }
 
-    private static AttributeProto intAttr(String name, long value) {
+    static AttributeProto intAttr(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
-    private static AttributeProto intsAttr(String name, long... values) {
+    static AttributeProto intsAttr(String name, long... values) {
         AttributeProto.Builder a = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (long v : values) {
             a.addInts(v);

@@ -64,11 +64,15 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
             throw new NoSuchFileException(model.toString(), null, "no model directory or TorchScript file");
         }
         String name = model.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".onnx")) {
+            return openOnnxFile(model, options);
+        }
         if (name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript")) {
             return openTorchScript(model, options);
         }
         throw new IllegalArgumentException(model + ": --model takes a model directory (model.json + "
-                + "model.safetensors) or a TorchScript file (.pt); import checkpoints with 'repvgg import'");
+                + "model.safetensors), an ONNX file of ours (.onnx) or a TorchScript file (.pt); import checkpoints "
+                + "with 'repvgg import'");
     }
 
     private static Classifier openDirectory(Path dir) throws IOException {
@@ -116,6 +120,24 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
                         + OnnxRuntimeCheck.describe(check, 2) + "); use --engine pytorch");
             }
             return new Classifier(dir.toString(), config.classes(), config.preprocessing(), runner);
+        }
+    }
+
+    /**
+     * An ONNX file written by {@code repvgg export} (fp32 or int8): ONNX Runtime only, and the class
+     * names and preprocessing come from the file's own metadata.
+     */
+    private static Classifier openOnnxFile(Path file, Options options) throws IOException {
+        if (options.engine() != Engine.ONNXRUNTIME) {
+            throw new IllegalArgumentException(file + ": an ONNX file runs on --engine onnxruntime only");
+        }
+        OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(file, options.threads());
+        try {
+            OnnxModelInfo info = OnnxModelInfo.of(file, runner.metadata());
+            return new Classifier(file.toString(), info.classes(), info.preprocessing(), runner);
+        } catch (RuntimeException e) {
+            runner.close();
+            throw e;
         }
     }
 
