@@ -1,6 +1,5 @@
 package org.repvgg4j.spark;
 
-import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -18,7 +17,7 @@ public final class ModelCache {
 
     // Deliberately static, mutable state: a Spark executor has no other per-JVM place to keep
     // the network between tasks. Entries live until the JVM ends, which also frees their
-    // native memory; the managers are therefore never closed.
+    // native memory; the classifiers are therefore never closed.
     private static final Map<String, ScoringModel> MODELS = new ConcurrentHashMap<>();
 
     private ModelCache() {}
@@ -31,11 +30,11 @@ public final class ModelCache {
         Path dir = directory.toAbsolutePath().normalize();
         return MODELS.computeIfAbsent(key(dir), k -> {
             try {
-                NDManager manager = NDManager.newBaseManager();
                 if (torchThreads > 0) {
+                    ai.djl.engine.Engine.getEngine("PyTorch"); // loads the native library the call below needs
                     JniUtils.setNumThreads(torchThreads);
                 }
-                return ScoringModel.load(dir, manager);
+                return ScoringModel.load(dir);
             } catch (IOException e) {
                 throw new UncheckedIOException(dir + ": cannot load the model on this executor (" + e.getMessage() + ")", e);
             }

@@ -1,6 +1,5 @@
 package org.repvgg4j.spark;
 
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,7 +29,7 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
     @Override
     public Iterator<Row> call(Iterator<Row> images) {
         ScoringModel model = ModelCache.get(settings.modelDirectory(), settings.torchThreads());
-        List<String> classes = model.config().classes();
+        List<String> classes = model.classes();
         return new Iterator<>() {
             private final Deque<Row> ready = new ArrayDeque<>();
 
@@ -75,9 +74,6 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
                 List<float[]> good = inputs.stream().filter(x -> x != null).toList();
                 float[][] scores = new float[0][];
                 if (!good.isEmpty()) {
-                    // PyTorch's grad mode is per thread and DJL turns it off only on the thread that
-                    // started the engine; a task thread would otherwise record every forward pass.
-                    JniUtils.setGradMode(false);
                     scores = model.score(good);
                 }
                 int g = 0;
