@@ -15,6 +15,8 @@ import org.repvgg4j.bench.BenchChart;
 import org.repvgg4j.bench.Ceilings;
 import org.repvgg4j.bench.DatasetPass;
 import org.repvgg4j.bench.ForwardBench;
+import org.repvgg4j.bench.LayerProfile;
+import org.repvgg4j.bench.LayerTime;
 import org.repvgg4j.bench.MatMulCeiling;
 import org.repvgg4j.bench.Measurement;
 import org.repvgg4j.bench.OnnxRuntimeBench;
@@ -90,6 +92,10 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--images", defaultValue = "0",
             description = "also push this many images through each network at the largest --batch and report the total time")
     int images;
+
+    @Option(names = "--profile",
+            description = "also time each RepVGG block on its own (PyTorch engine): where the forward pass spends its time")
+    boolean profile;
 
     @Option(names = "--train-step",
             description = "time training steps (forward, loss, backward, SGD update) of the train form instead of inference")
@@ -231,6 +237,15 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         }
+        if (profile) {
+            for (int batch : batches) {
+                for (TimedNetwork net : nets) {
+                    if (net.block() instanceof RepVgg r) {
+                        printProfile(net, LayerProfile.run(r, batch, imageSize, warmup, iterations, manager), batch);
+                    }
+                }
+            }
+        }
         if (images > 0) {
             int batch = Collections.max(batches);
             for (TimedNetwork net : nets) {
@@ -244,6 +259,37 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     out().println(toJson(pass));
                 }
             }
+        }
+    }
+
+    private void printProfile(TimedNetwork net, List<LayerTime> layers, int batch) {
+        double total = layers.stream().mapToDouble(LayerTime::medianMs).sum();
+        if (json) {
+            for (LayerTime l : layers) {
+                JsonObject o = new JsonObject();
+                o.addProperty("model", net.model());
+                o.addProperty("form", net.form());
+                o.addProperty("engine", ForwardBench.ENGINE);
+                o.addProperty("batch", batch);
+                o.addProperty("threads", JniUtils.getNumThreads());
+                o.addProperty("layer", l.layer());
+                o.addProperty("channels", l.channels());
+                o.addProperty("output_size", l.outputSize());
+                o.addProperty("macs_per_image", l.macsPerImage());
+                o.addProperty("median_ms", l.medianMs());
+                o.addProperty("share", l.medianMs() / total);
+                o.addProperty("gflops", l.gflops(batch));
+                out().println(new Gson().toJson(o));
+            }
+            return;
+        }
+        out().printf(Locale.ROOT, "%nper block: %s %s form, batch %d, %d threads (sum %.2f ms)%n", net.model(),
+                net.form(), batch, JniUtils.getNumThreads(), total);
+        out().printf("%-12s %14s %10s %10s %7s %8s%n", "layer", "output", "MMACs/img", "median ms", "share", "GFLOP/s");
+        for (LayerTime l : layers) {
+            out().printf(Locale.ROOT, "%-12s %14s %10.1f %10.3f %6.1f%% %8.1f%n", l.layer(),
+                    l.channels() + "x" + l.outputSize() + "x" + l.outputSize(), l.macsPerImage() / 1e6, l.medianMs(),
+                    100 * l.medianMs() / total, l.gflops(batch));
         }
     }
 

@@ -91,4 +91,20 @@ class BenchBaselinesTest {
         assertThat(unknown.exit()).isEqualTo(2);
         assertThat(unknown.err()).contains("--arch:", "squeezenet1_1, resnet18");
     }
+
+    @Test
+    void profileTimesEveryBlockAndTheHead() {
+        Run run = repvgg("bench", "--arch", TINY, "--form", "deploy", "--batch", "2", "--image-size", "32",
+                "--warmup", "0", "--iterations", "1", "--gemm-size", "0", "--profile", "--json");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<JsonObject> layers = run.out().lines().map(l -> JsonParser.parseString(l).getAsJsonObject())
+                .filter(o -> o.has("layer")).toList();
+        // depths 1,2,1,1 plus stage 0: six blocks, then the head.
+        assertThat(layers).extracting(o -> o.get("layer").getAsString())
+                .containsExactly("stage0", "stage1.0", "stage2.0", "stage2.1", "stage3.0", "stage4.0", "pool+linear");
+        assertThat(layers.get(0).get("output_size").getAsInt()).isEqualTo(16);
+        assertThat(layers.stream().mapToDouble(o -> o.get("share").getAsDouble()).sum()).isCloseTo(1.0,
+                org.assertj.core.api.Assertions.within(1e-9));
+    }
 }
