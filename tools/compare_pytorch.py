@@ -7,7 +7,9 @@ rbr_dense / rbr_1x1 / rbr_identity; deploy form: stem + stages of one 3x3 conv `
 official key names) with load_state_dict(strict=True). SqueezeNet 1.1 and ResNet-18 are
 torchvision's own models with their default (random) initialisation. Everything runs in eval mode
 under torch.no_grad() with torch.set_num_threads(--threads). Prints one JSON object per measurement,
-with the fields `repvgg bench --json` uses. Run with Debian's python3-torch (1.13): /usr/bin/python3.
+with the fields `repvgg bench --json` uses
+(cpu_ms_per_run: process CPU time over the timed runs / runs, all threads, which other processes on a shared machine
+do not inflate). Run with Debian's python3-torch (1.13): /usr/bin/python3.
 
     /usr/bin/python3 tools/compare_pytorch.py --train-dir A0_TRAIN --deploy-dir A0_DEPLOY --batch 1,32
     /usr/bin/python3 tools/compare_pytorch.py --deploy-dir A0_DEPLOY --write-check DIR   # input.npy + logits.npy
@@ -41,12 +43,14 @@ def time_forward(net, batch, size, warmup, iterations):
     times = []
     with torch.no_grad():
         for i in range(warmup + iterations):
+            if i == warmup:
+                cpu_start = time.process_time()
             start = time.perf_counter()
             net(x)
             elapsed = (time.perf_counter() - start) * 1000
             if i >= warmup:
                 times.append(elapsed)
-    return times
+    return times, (time.process_time() - cpu_start) * 1000 / iterations
 
 
 def main():
@@ -85,12 +89,13 @@ def main():
     engine = "pytorch-python " + torch.__version__
     for batch in [int(b) for b in args.batch.split(",")]:
         for net, model, form, _ in nets:
-            times = time_forward(net, batch, args.size, args.warmup, args.iterations)
+            times, cpu_ms = time_forward(net, batch, args.size, args.warmup, args.iterations)
             median = statistics.median(times)
             print(json.dumps({"model": model, "form": form, "engine": engine, "batch": batch,
                               "threads": torch.get_num_threads(), "input_size": args.size,
                               "median_ms": round(median, 3), "min_ms": round(min(times), 3),
-                              "max_ms": round(max(times), 3), "images_per_s": round(batch * 1000 / median, 2)}),
+                              "max_ms": round(max(times), 3), "cpu_ms_per_run": round(cpu_ms, 3),
+                              "images_per_s": round(batch * 1000 / median, 2)}),
                   flush=True)
 
 

@@ -8,7 +8,8 @@
 # First checks that PyTorch and we give the same A0 deploy logits for the same input (1e-4 of the
 # logit scale), then times PyTorch, then us, then prints the ratios at each batch size.
 #
-#   tools/compare_pytorch.sh [WORKDIR]      env: THREADS (2), BATCHES (1,32), WARMUP (3), ITERATIONS (10), ARCH (A0)
+#   tools/compare_pytorch.sh [WORKDIR]
+#   env: THREADS (2), BATCHES (1,32), WARMUP (3), ITERATIONS (10), ARCH (A0), OMP_WAIT_POLICY (PASSIVE)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$(mktemp -d)}"
@@ -19,6 +20,8 @@ iterations="${ITERATIONS:-10}"
 arch="${ARCH:-A0}"
 py=/usr/bin/python3
 repvgg="$here/repvgg"
+# Both sides use libgomp; the same wait policy for both (the repvgg launcher's default, see there).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then
   echo "installing Debian's python3-torch and python3-torchvision ..." >&2
@@ -47,7 +50,8 @@ echo "timing repvgg4j ($threads threads) ..." >&2
 "$repvgg" bench --arch squeezenet1_1 --arch resnet18 --batch "$batches" --threads "$threads" \
     --warmup "$warmup" --iterations "$iterations" --gemm-size 0 --json >> "$work/ours.jsonl"
 
-# 4. Ratios: PyTorch's median time over ours (above 1 means we are faster).
+# 4. Ratios: PyTorch's median time over ours (above 1 means we are faster); the same for CPU time
+#    (process CPU per run, all threads), which other processes on a shared machine do not inflate.
 "$py" - "$work/pytorch.jsonl" "$work/ours.jsonl" <<'PY'
 import json, sys
 theirs = [json.loads(l) for l in open(sys.argv[1])]
@@ -57,12 +61,13 @@ if gemm:
     print(f"ceilings (same run): fp32 matmul {gemm['matmul_size']}^2 {gemm['matmul_gflops']:.1f} GFLOP/s, "
           f"peak {gemm['peak_gflops']:.1f} GFLOP/s at {gemm['clock_ghz']:.3f} GHz ({gemm['clock_source']})")
 print(f"{'model':<15} {'form':<9} {'batch':>5} {'PyTorch ms':>11} {'ours engine':<12} {'ours ms':>9} "
-      f"{'ours img/s':>10} {'GFLOP/s':>8} {'speed-up':>9}")
+      f"{'img/s':>7} {'GFLOP/s':>8} {'speed-up':>9} {'PyTorch cpu':>12} {'ours cpu':>9} {'cpu ratio':>10}")
 for t in theirs:
     for o in ours:
         if (o["model"], o["form"], o["batch"]) == (t["model"], t["form"], t["batch"]):
             print(f"{t['model']:<15} {t['form']:<9} {t['batch']:>5} {t['median_ms']:>11.2f} {o['engine']:<12} "
-                  f"{o['median_ms']:>9.2f} {o['images_per_s']:>10.1f} {o['gflops']:>8.1f} "
-                  f"{t['median_ms'] / o['median_ms']:>8.2f}x")
+                  f"{o['median_ms']:>9.2f} {o['images_per_s']:>7.1f} {o['gflops']:>8.1f} "
+                  f"{t['median_ms'] / o['median_ms']:>8.2f}x {t['cpu_ms_per_run']:>12.2f} {o['cpu_ms_per_run']:>9.2f} "
+                  f"{t['cpu_ms_per_run'] / o['cpu_ms_per_run']:>9.2f}x")
 PY
 echo "raw results: $work/pytorch.jsonl $work/ours.jsonl" >&2

@@ -334,12 +334,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     g.model().substring("matmul ".length()), g.engine(), g.threads(), g.gflops(), g.medianMs(),
                     p.cores(), p.flopsPerCycle(), p.clockGhz(), p.clockSource(), p.gflops());
         }
-        out.printf("%-14s %-8s %-11s %5s %7s %10s %10s %7s %9s %8s %7s %7s%n", "model", "form", "engine", "batch",
-                "threads", "median ms", "min ms", "spread", "images/s", "GFLOP/s", "%matmul", "%peak");
+        out.printf("%-14s %-8s %-11s %5s %7s %10s %10s %7s %10s %9s %8s %7s %7s%n", "model", "form", "engine", "batch",
+                "threads", "median ms", "min ms", "spread", "cpu ms", "images/s", "GFLOP/s", "%matmul", "%peak");
         for (Measurement m : results) {
-            out.printf(Locale.ROOT, "%-14s %-8s %-11s %5d %7d %10.2f %10.2f %6.1f%% %9.1f %8.1f %7s %7s%n",
+            out.printf(Locale.ROOT, "%-14s %-8s %-11s %5d %7d %10.2f %10.2f %6.1f%% %10.2f %9.1f %8.1f %7s %7s%n",
                     m.model(), m.form(), m.engine(), m.batch(), m.threads(), m.medianMs(), m.minMs(), 100 * m.spread(),
-                    m.imagesPerSecond(), m.gflops(),
+                    m.cpuMsPerRun(), m.imagesPerSecond(), m.gflops(),
                     ceilings == null ? "-" : percent(ceilings.fractionOfMatMul(m)),
                     ceilings == null ? "-" : percent(ceilings.fractionOfPeak(m)));
         }
@@ -397,6 +397,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         o.addProperty("images_per_s", m.imagesPerSecond());
         o.addProperty("gflops", m.gflops());
         o.addProperty("runs", m.millis().size());
+        if (!Double.isNaN(m.cpuMsPerRun())) {
+            o.addProperty("cpu_ms_per_run", m.cpuMsPerRun());
+        }
         if (ceilings != null) {
             o.addProperty("matmul_size", ceilings.matMul().inputSize());
             o.addProperty("matmul_gflops", ceilings.matMulGflops());

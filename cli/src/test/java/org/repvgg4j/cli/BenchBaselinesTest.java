@@ -38,7 +38,7 @@ class BenchBaselinesTest {
         assertThat(rows.get(2).get("params").getAsLong()).isEqualTo(11_689_512L);
         for (JsonObject o : rows) {
             assertThat(o.keySet()).contains("model", "form", "engine", "batch", "threads", "median_ms", "images_per_s",
-                    "gflops", "matmul_gflops", "fraction_of_matmul", "peak_gflops", "clock_source");
+                    "gflops", "cpu_ms_per_run", "matmul_gflops", "fraction_of_matmul", "peak_gflops", "clock_source");
             assertThat(o.get("matmul_size").getAsInt()).isEqualTo(128);
             assertThat(o.get("fraction_of_matmul").getAsDouble())
                     .isEqualTo(o.get("gflops").getAsDouble() / o.get("matmul_gflops").getAsDouble());

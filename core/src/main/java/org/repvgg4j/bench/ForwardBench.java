@@ -27,17 +27,23 @@ public final class ForwardBench {
     public static Measurement run(TimedNetwork net, int batch, int inputSize, int warmup, int iterations,
             NDManager manager) {
         List<Double> millis = new ArrayList<>(iterations);
+        long cpuStart = -1;
+        long cpuEnd;
         try (NDManager scope = manager.newSubManager()) {
             NDArray input = EquivalenceCheck.randomInput(scope, batch, inputSize, 0);
             for (int i = 0; i < warmup + iterations; i++) {
+                if (i == warmup) {
+                    cpuStart = ProcessClock.cpuNanos();
+                }
                 double ms = timeOnce(net, input, scope);
                 if (i >= warmup) {
                     millis.add(ms);
                 }
             }
+            cpuEnd = ProcessClock.cpuNanos();
         }
         return new Measurement(net.model(), net.form(), ENGINE, batch, JniUtils.getNumThreads(), inputSize,
-                net.params(), net.macsPerImage(), millis);
+                net.params(), net.macsPerImage(), millis, ProcessClock.msPerRun(cpuStart, cpuEnd, iterations));
     }
 
     /**
