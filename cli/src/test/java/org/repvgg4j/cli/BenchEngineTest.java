@@ -16,7 +16,7 @@ class BenchEngineTest {
     @Test
     void bothEnginesTimeTheDeployFormAndOnlyPyTorchTheTrainForm() {
         Run run = repvgg("bench", "--arch", TINY, "--engine", "both", "--batch", "1,2", "--image-size", "32",
-                "--warmup", "1", "--iterations", "2", "--threads", "1", "--json");
+                "--warmup", "1", "--iterations", "2", "--threads", "1", "--gemm-size", "128", "--json");
 
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out().lines()).hasSize(6);
@@ -31,7 +31,7 @@ class BenchEngineTest {
     @Test
     void tableComparesTheEngines() {
         Run run = repvgg("bench", "--arch", TINY, "--engine", "both", "--form", "deploy", "--batch", "1",
-                "--image-size", "32", "--warmup", "1", "--iterations", "2");
+                "--image-size", "32", "--warmup", "1", "--iterations", "2", "--gemm-size", "0");
 
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out()).containsPattern("deploy +onnxruntime +1 ")

@@ -107,7 +107,7 @@ class CommandsTest {
     @Test
     void benchJsonHasOneObjectPerMeasurement() {
         Run run = repvgg("bench", "--arch", TINY, "--batch", "1,2", "--image-size", "32", "--warmup", "1",
-                "--iterations", "2", "--json");
+                "--iterations", "2", "--gemm-size", "64", "--json");
         assertThat(run.exit()).as(run.err()).isZero();
         assertThat(run.out().lines()).hasSize(4).allSatisfy(line -> assertThat(line)
                 .contains("\"model\"", "\"form\"", "\"engine\":\"pytorch\"", "\"batch\"", "\"threads\"",

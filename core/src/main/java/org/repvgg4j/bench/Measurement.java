@@ -9,13 +9,19 @@ import java.util.List;
  * follows from it given the network's multiply-adds per image.
  */
 public record Measurement(String model, String form, String engine, int batch, int threads, int inputSize,
-        long params, long macsPerImage, List<Double> millis) {
+        long params, long macsPerImage, List<Double> millis, double cpuMsPerRun) {
 
     public Measurement {
         millis = List.copyOf(millis);
         if (millis.isEmpty()) {
             throw new IllegalArgumentException("no timed runs");
         }
+    }
+
+    /** Wall times only, for runs whose CPU time was not taken. */
+    public Measurement(String model, String form, String engine, int batch, int threads, int inputSize,
+            long params, long macsPerImage, List<Double> millis) {
+        this(model, form, engine, batch, threads, inputSize, params, macsPerImage, millis, Double.NaN);
     }
 
     private List<Double> sorted() {

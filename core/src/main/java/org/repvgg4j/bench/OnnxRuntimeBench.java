@@ -68,8 +68,13 @@ public final class OnnxRuntimeBench {
             input = EquivalenceCheck.randomInput(scope, batch, inputSize, 0).toFloatArray();
         }
         List<Double> millis = new ArrayList<>(iterations);
+        long cpuStart = -1;
+        long cpuEnd;
         try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(onnx, threads)) {
             for (int i = 0; i < warmup + iterations; i++) {
+                if (i == warmup) {
+                    cpuStart = ProcessClock.cpuNanos();
+                }
                 long start = System.nanoTime();
                 float[][] logits = ort.run(input, batch);
                 long elapsed = System.nanoTime() - start;
@@ -80,10 +85,11 @@ public final class OnnxRuntimeBench {
                     millis.add(elapsed / 1e6);
                 }
             }
+            cpuEnd = ProcessClock.cpuNanos();
         }
         Complexity cost = Complexity.of(net.spec(), net.form(), net.numClasses(), inputSize);
         return new Measurement(label, net.form().id(), engine, batch, threads, inputSize, cost.params(), cost.macs(),
-                millis);
+                millis, ProcessClock.msPerRun(cpuStart, cpuEnd, iterations));
     }
 
     private static ModelConfig config(RepVgg net, int inputSize) {

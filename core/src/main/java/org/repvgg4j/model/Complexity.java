@@ -35,20 +35,22 @@ public record Complexity(RepVggSpec spec, Form form, int numClasses, int inputSi
                 macs = 0;
             }
             size = b.outputSize(size);
-            long pixels = (long) size * size;
             blocks++;
             channels = b.outChannels();
             params += blockParams(b, form);
-            macs += pixels * convWeights(b, 3) + (form == Form.TRAIN ? pixels * convWeights(b, 1) : 0);
-            if (b.se()) {
-                long se = 2L * b.outChannels() * b.seChannels();
-                macs += se;
-            }
+            macs += blockMacs(b, form, size);
         }
         rows.add(new StageRow(stage, blocks, channels, size, params, macs));
         long headParams = (long) spec.featureChannels() * numClasses + numClasses;
         long headMacs = (long) spec.featureChannels() * numClasses;
         return new Complexity(spec, form, numClasses, inputSize, List.copyOf(rows), headParams, headMacs);
+    }
+
+    /** Multiply-adds of one block whose output is {@code outputSize} x {@code outputSize}. */
+    public static long blockMacs(BlockPlan b, Form form, int outputSize) {
+        long pixels = (long) outputSize * outputSize;
+        long macs = pixels * convWeights(b, 3) + (form == Form.TRAIN ? pixels * convWeights(b, 1) : 0);
+        return b.se() ? macs + 2L * b.outChannels() * b.seChannels() : macs;
     }
 
     private static long convWeights(BlockPlan b, int kernel) {

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Inference speed, ours vs PyTorch 1.13 (Debian's python3-torch), in one run on this machine, the
+# same networks with the same weights at the same thread count, 224x224 fp32:
+#   RepVGG-A0 train form and deploy form (one `repvgg init` model, converted by `repvgg convert`;
+#   PyTorch loads our model.safetensors with the official key names), on DJL's PyTorch engine and,
+#   for the deploy form, on ONNX Runtime; SqueezeNet 1.1 and ResNet-18 (torchvision's models in
+#   PyTorch, our DJL baselines in Java; random weights on both sides).
+# First checks that PyTorch and we give the same A0 deploy logits for the same input (1e-4 of the
+# logit scale), then times PyTorch, then us, then prints the ratios at each batch size.
+#
+#   tools/compare_pytorch.sh [WORKDIR]
+#   env: THREADS (2), BATCHES (1,32), WARMUP (3), ITERATIONS (10), ARCH (A0), OMP_WAIT_POLICY (PASSIVE)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="${1:-$(mktemp -d)}"
+threads="${THREADS:-2}"
+batches="${BATCHES:-1,32}"
+warmup="${WARMUP:-3}"
+iterations="${ITERATIONS:-10}"
+arch="${ARCH:-A0}"
+py=/usr/bin/python3
+repvgg="$here/repvgg"
+# Both sides use libgomp; the same wait policy for both (the repvgg launcher's default, see there).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+
+if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then
+  echo "installing Debian's python3-torch and python3-torchvision ..." >&2
+  apt-get install -y python3-torch python3-torchvision python3-numpy >/dev/null
+fi
+mkdir -p "$work"
+
+# 1. Our weights: a freshly initialised train-form A0 and its verified deploy conversion.
+rm -rf "$work/train" "$work/deploy"
+"$repvgg" init --arch "$arch" --classes 1000 --out "$work/train" >/dev/null
+"$repvgg" convert --model "$work/train" --out "$work/deploy" >/dev/null
+
+# 2. Same weights, same input, same logits?
+"$py" "$here/tools/compare_pytorch.py" --deploy-dir "$work/deploy" --write-check "$work/check"
+"$repvgg" predict --model "$work/deploy" --tensor "$work/check/input.npy" --save-logits "$work/check/ours.npy" --top 1 >/dev/null
+"$py" "$here/tools/torch_reference.py" compare --expected "$work/check/logits.npy" --actual "$work/check/ours.npy"
+
+# 3. PyTorch, then ours, each at the same thread count.
+echo "timing PyTorch $("$py" -c 'import torch; print(torch.__version__)') ($threads threads) ..." >&2
+(cd "$here/tools" && "$py" compare_pytorch.py --train-dir "$work/train" --deploy-dir "$work/deploy" \
+    --baseline squeezenet1_1 --baseline resnet18 --batch "$batches" --threads "$threads" \
+    --warmup "$warmup" --iterations "$iterations") > "$work/pytorch.jsonl"
+echo "timing repvgg4j ($threads threads) ..." >&2
+"$repvgg" bench --model "$work/train" --form both --engine both --batch "$batches" --threads "$threads" \
+    --warmup "$warmup" --iterations "$iterations" --json > "$work/ours.jsonl"
+"$repvgg" bench --arch squeezenet1_1 --arch resnet18 --batch "$batches" --threads "$threads" \
+    --warmup "$warmup" --iterations "$iterations" --gemm-size 0 --json >> "$work/ours.jsonl"
+
+# 4. Ratios: PyTorch's median time over ours (above 1 means we are faster); the same for CPU time
+#    (process CPU per run, all threads), which other processes on a shared machine do not inflate.
+"$py" - "$work/pytorch.jsonl" "$work/ours.jsonl" <<'PY'
+import json, sys
+theirs = [json.loads(l) for l in open(sys.argv[1])]
+ours = [json.loads(l) for l in open(sys.argv[2])]
+gemm = next((o for o in ours if "matmul_gflops" in o), None)
+if gemm:
+    print(f"ceilings (same run): fp32 matmul {gemm['matmul_size']}^2 {gemm['matmul_gflops']:.1f} GFLOP/s, "
+          f"peak {gemm['peak_gflops']:.1f} GFLOP/s at {gemm['clock_ghz']:.3f} GHz ({gemm['clock_source']})")
+print(f"{'model':<15} {'form':<9} {'batch':>5} {'PyTorch ms':>11} {'ours engine':<12} {'ours ms':>9} "
+      f"{'img/s':>7} {'GFLOP/s':>8} {'speed-up':>9} {'PyTorch cpu':>12} {'ours cpu':>9} {'cpu ratio':>10}")
+for t in theirs:
+    for o in ours:
+        if (o["model"], o["form"], o["batch"]) == (t["model"], t["form"], t["batch"]):
+            print(f"{t['model']:<15} {t['form']:<9} {t['batch']:>5} {t['median_ms']:>11.2f} {o['engine']:<12} "
+                  f"{o['median_ms']:>9.2f} {o['images_per_s']:>7.1f} {o['gflops']:>8.1f} "
+                  f"{t['median_ms'] / o['median_ms']:>8.2f}x {t['cpu_ms_per_run']:>12.2f} {o['cpu_ms_per_run']:>9.2f} "
+                  f"{t['cpu_ms_per_run'] / o['cpu_ms_per_run']:>9.2f}x")
+PY
+echo "raw results: $work/pytorch.jsonl $work/ours.jsonl" >&2
