@@ -97,6 +97,40 @@ public final class ImageDecoder {
         return image;
     }
 
+    /**
+     * The common case of a decoded JPEG (sRGB, three interleaved bytes per pixel) copied straight from
+     * the raster's bytes: the same values {@code getRGB} gives, without its per-pixel colour-model call,
+     * which cost more than the decoding itself in batch inference. False when the layout is anything else.
+     */
+    private static boolean copyInterleavedBytes(BufferedImage image, byte[] rgb) {
+        if (image.getType() != BufferedImage.TYPE_3BYTE_BGR
+                || !(image.getRaster().getDataBuffer() instanceof java.awt.image.DataBufferByte buffer)
+                || !(image.getRaster().getSampleModel() instanceof java.awt.image.PixelInterleavedSampleModel model)
+                || image.getRaster().getParent() != null || buffer.getNumBanks() != 1
+                || model.getNumBands() != 3 || model.getPixelStride() != 3) {
+            return false;
+        }
+        byte[] data = buffer.getData();
+        int[] offsets = model.getBandOffsets();
+        int stride = model.getScanlineStride();
+        int base = buffer.getOffset();
+        int w = image.getWidth();
+        int h = image.getHeight();
+        int r = offsets[0];
+        int g = offsets[1];
+        int b = offsets[2];
+        for (int y = 0; y < h; y++) {
+            int from = base + y * stride;
+            int to = y * w * 3;
+            for (int x = 0; x < w; x++, from += 3, to += 3) {
+                rgb[to] = data[from + r];
+                rgb[to + 1] = data[from + g];
+                rgb[to + 2] = data[from + b];
+            }
+        }
+        return true;
+    }
+
     /** RGB pixels of a decoded image. */
     public static RgbImage toRgb(BufferedImage image) {
         int w = image.getWidth();
@@ -119,6 +153,9 @@ public final class ImageDecoder {
                     rgb[i] = rgb[i + 1] = rgb[i + 2] = (byte) v;
                 }
             }
+            return new RgbImage(w, h, rgb);
+        }
+        if (copyInterleavedBytes(image, rgb)) {
             return new RgbImage(w, h, rgb);
         }
         int[] row = new int[w];

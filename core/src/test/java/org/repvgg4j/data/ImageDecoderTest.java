@@ -52,6 +52,29 @@ class ImageDecoderTest {
     }
 
     @Test
+    void threeByteImagesAreCopiedWithTheValuesGetRgbGives() {
+        java.util.Random random = new java.util.Random(4);
+        BufferedImage bgr = new BufferedImage(37, 23, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < 23; y++) {
+            for (int x = 0; x < 37; x++) {
+                bgr.setRGB(x, y, random.nextInt(1 << 24));
+            }
+        }
+        // A sub-image shares the parent's bytes with an offset: the general path must handle it.
+        BufferedImage sub = bgr.getSubimage(3, 2, 20, 15);
+        for (BufferedImage image : new BufferedImage[] {bgr, sub}) {
+            RgbImage rgb = ImageDecoder.toRgb(image);
+            for (int y = 0; y < image.getHeight(); y++) {
+                for (int x = 0; x < image.getWidth(); x++) {
+                    int p = image.getRGB(x, y);
+                    assertThat(new int[] {rgb.get(x, y, 0), rgb.get(x, y, 1), rgb.get(x, y, 2)})
+                            .as("pixel %d,%d", x, y).containsExactly((p >> 16) & 255, (p >> 8) & 255, p & 255);
+                }
+            }
+        }
+    }
+
+    @Test
     void grayscaleKeepsItsLevelsInAllThreeChannels() throws Exception {
         BufferedImage gray = new BufferedImage(3, 1, BufferedImage.TYPE_BYTE_GRAY);
         gray.getRaster().setSample(0, 0, 0, 0);
