@@ -41,10 +41,10 @@ step() {
 }
 
 rm -rf "$work/batch-pt" "$work/batch-ort"
-step "repvgg batch, pytorch (batch 32)" \
-  ./repvgg batch --model "$work/a0-deploy" --lists "$work/list.txt" --out "$work/batch-pt" --engine pytorch
-step "repvgg batch, default engine (batch 32)" \
-  ./repvgg batch --model "$work/a0-deploy" --lists "$work/list.txt" --out "$work/batch-ort"
+# The progress bar (stderr) is left out; the summary line says "... image(s) in S s (X img/s) ...".
+batch() { ./repvgg batch --model "$work/a0-deploy" --lists "$work/list.txt" "$@" 2>/dev/null | sed 's/img\/s/images\/s/'; }
+step "repvgg batch, pytorch (batch 32)" batch --out "$work/batch-pt" --engine pytorch
+step "repvgg batch, default engine onnxruntime (batch 32)" batch --out "$work/batch-ort"
 export SPARK_LOCAL_JAVA_OPTS="-Xmx4g -Dspark.master=local[2]"
 step "spark local[2], list" \
   tools/spark_local.sh --model "$work/a0-deploy" --list "$work/list.txt" --out "$work/out-list"
