@@ -33,7 +33,6 @@ final class ShardResults implements AutoCloseable {
     static final String NPY = ".npy";
     static final String PART = ".part.csv";
 
-    private final String name;
     private final Path csv;
     private final Path part;
     private final List<ListEntry> entries;
@@ -49,7 +48,6 @@ final class ShardResults implements AutoCloseable {
 
     private ShardResults(String name, Path dir, List<ListEntry> entries, List<String> classNames, int topK,
             long dataStart, int done) {
-        this.name = name;
         this.csv = dir.resolve(name + CSV);
         this.part = dir.resolve(name + PART);
         this.entries = entries;
@@ -156,10 +154,6 @@ final class ShardResults implements AutoCloseable {
     /** The path as rows name it: absolute and normalised, so reports can match it whatever the working folder. */
     static String pathText(ListEntry entry) {
         return entry.path().toAbsolutePath().normalize().toString();
-    }
-
-    String name() {
-        return name;
     }
 
     int size() {
