@@ -9,7 +9,9 @@
 # logit scale), then times PyTorch, then us, then prints the ratios at each batch size.
 #
 #   tools/compare_pytorch.sh [WORKDIR]
-#   env: THREADS (2), BATCHES (1,32), WARMUP (3), ITERATIONS (10), ARCH (A0), OMP_WAIT_POLICY (PASSIVE)
+#   env: THREADS (2), BATCHES (1,32), WARMUP (3), ITERATIONS (10), ARCH (A0), OMP_WAIT_POLICY (PASSIVE),
+#        GLIBC_TUNABLES (the repvgg launcher's allocator settings, for both sides),
+#        TORCH_GLIBC_TUNABLES (the PyTorch side's only; set it empty for PyTorch as installed)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$(mktemp -d)}"
@@ -22,6 +24,9 @@ py=/usr/bin/python3
 repvgg="$here/repvgg"
 # Both sides use libgomp; the same wait policy for both (the repvgg launcher's default, see there).
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+# The same malloc settings for both (the launcher's default, see there) unless told otherwise.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184}"
+torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then
   echo "installing Debian's python3-torch and python3-torchvision ..." >&2
@@ -41,7 +46,7 @@ rm -rf "$work/train" "$work/deploy"
 
 # 3. PyTorch, then ours, each at the same thread count.
 echo "timing PyTorch $("$py" -c 'import torch; print(torch.__version__)') ($threads threads) ..." >&2
-(cd "$here/tools" && "$py" compare_pytorch.py --train-dir "$work/train" --deploy-dir "$work/deploy" \
+(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" "$py" compare_pytorch.py --train-dir "$work/train" --deploy-dir "$work/deploy" \
     --baseline squeezenet1_1 --baseline resnet18 --batch "$batches" --threads "$threads" \
     --warmup "$warmup" --iterations "$iterations") > "$work/pytorch.jsonl"
 echo "timing repvgg4j ($threads threads) ..." >&2

@@ -5,13 +5,18 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${THREADS:-2}"
+# Both sides: the repvgg launcher's OpenMP and malloc settings (see there) unless told otherwise;
+# TORCH_GLIBC_TUNABLES sets the PyTorch side's alone (empty: PyTorch as installed).
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
+export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184}"
+torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   apt-get install -y python3-torch >/dev/null
 fi
 run() {  # batch size warmup iterations
   ours=$(REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" "$here/repvgg" bench --train-step --arch A0 \
       --classes 1000 --batch "$1" --image-size "$2" --warmup "$3" --iterations "$4" --json | tail -1)
-  theirs=$(cd "$here/tools" && /usr/bin/python3 compare_training_speed.py --batch "$1" --size "$2" \
+  theirs=$(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py --batch "$1" --size "$2" \
       --warmup "$3" --iterations "$4" --threads "$threads")
   echo "ours:    $ours"
   echo "pytorch: $theirs"

@@ -7,13 +7,19 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * The theoretical ceiling: cores x fp32 FLOP per cycle x clock. Zen 4 has two 256-bit FMA pipes
- * per core (AVX-512 instructions are split in two), so 2 x 8 lanes x 2 = 32 fp32 FLOP per cycle;
- * the same as AVX2 machines with two FMA units, so 32 is the default for any x86-64 here.
+ * The theoretical ceiling: cores x fp32 FLOP per cycle x clock. The FLOP per cycle come from the
+ * processor's family in /proc/cpuinfo:
+ * <ul>
+ *   <li>Zen 5 (AMD family 26) has two full 512-bit FMA pipes per core: 2 x 16 lanes x 2 = 64.</li>
+ *   <li>Zen 4 (AMD family 25 with AVX-512) splits AVX-512 instructions over two 256-bit FMA pipes:
+ *       2 x 8 x 2 = 32.</li>
+ *   <li>Anything else counts as two 256-bit FMA units (AVX2): 32.</li>
+ * </ul>
  */
 public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String clockSource) {
 
     public static final int ZEN4_FP32_FLOPS_PER_CYCLE = 32;
+    public static final int ZEN5_FP32_FLOPS_PER_CYCLE = 64;
 
     public double gflops() {
         return cores * clockGhz * flopsPerCycle;
@@ -28,9 +34,10 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
         int cores = Math.max(1, Math.min(threads, Runtime.getRuntime().availableProcessors()));
         Path cpuinfo = Path.of("/proc/cpuinfo");
         try {
-            double mhz = parseMaxMhz(Files.readAllLines(cpuinfo));
+            List<String> lines = Files.readAllLines(cpuinfo);
+            double mhz = parseMaxMhz(lines);
             if (mhz > 0) {
-                return new PeakFlops(cores, mhz / 1000, ZEN4_FP32_FLOPS_PER_CYCLE, "/proc/cpuinfo cpu MHz");
+                return new PeakFlops(cores, mhz / 1000, flopsPerCycle(lines), "/proc/cpuinfo cpu MHz");
             }
         } catch (IOException | RuntimeException e) {
             // No /proc (not Linux): fall through to "unknown".
@@ -41,12 +48,33 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
     static double parseMaxMhz(List<String> cpuinfoLines) {
         double max = 0;
         for (String line : cpuinfoLines) {
-            String lower = line.toLowerCase(Locale.ROOT);
-            int colon = line.indexOf(':');
-            if (lower.startsWith("cpu mhz") && colon > 0) {
-                max = Math.max(max, Double.parseDouble(line.substring(colon + 1).trim()));
+            String value = field(line, "cpu mhz");
+            if (value != null) {
+                max = Math.max(max, Double.parseDouble(value));
             }
         }
         return max;
+    }
+
+    /** fp32 FLOP per cycle per core for the first processor in /proc/cpuinfo (see the class comment). */
+    static int flopsPerCycle(List<String> cpuinfoLines) {
+        String vendor = null;
+        String family = null;
+        for (String line : cpuinfoLines) {
+            vendor = vendor == null ? field(line, "vendor_id") : vendor;
+            family = family == null ? field(line, "cpu family") : family;
+        }
+        if ("AuthenticAMD".equals(vendor) && family != null && Integer.parseInt(family) >= 26) {
+            return ZEN5_FP32_FLOPS_PER_CYCLE;
+        }
+        return ZEN4_FP32_FLOPS_PER_CYCLE;
+    }
+
+    private static String field(String line, String name) {
+        int colon = line.indexOf(':');
+        if (colon < 0 || !line.substring(0, colon).trim().toLowerCase(Locale.ROOT).equals(name)) {
+            return null;
+        }
+        return line.substring(colon + 1).trim();
     }
 }

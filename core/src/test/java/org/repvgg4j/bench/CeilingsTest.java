@@ -18,6 +18,17 @@ class CeilingsTest {
     }
 
     @Test
+    void flopsPerCycleFollowTheProcessorFamily() {
+        List<String> zen5 = List.of("processor\t: 0", "vendor_id\t: AuthenticAMD", "cpu family\t: 26", "model\t\t: 2");
+        List<String> zen4 = List.of("processor\t: 0", "vendor_id\t: AuthenticAMD", "cpu family\t: 25", "model\t\t: 17");
+        List<String> intel = List.of("processor\t: 0", "vendor_id\t: GenuineIntel", "cpu family\t: 6");
+        assertThat(PeakFlops.flopsPerCycle(zen5)).isEqualTo(64);
+        assertThat(PeakFlops.flopsPerCycle(zen4)).isEqualTo(32);
+        assertThat(PeakFlops.flopsPerCycle(intel)).isEqualTo(32);
+        assertThat(PeakFlops.flopsPerCycle(List.of())).isEqualTo(32);
+    }
+
+    @Test
     void matMulCountsTwoFlopsPerMultiplyAdd() {
         try (NDManager manager = NDManager.newBaseManager()) {
             Measurement m = MatMulCeiling.run(64, 0, 2, manager);
