@@ -22,10 +22,9 @@ iterations="${ITERATIONS:-10}"
 arch="${ARCH:-A0}"
 py=/usr/bin/python3
 repvgg="$here/repvgg"
-# Both sides use libgomp; the same wait policy for both (the repvgg launcher's default, see there).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-# The same malloc settings for both (the launcher's default, see there) unless told otherwise.
-export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184}"
+# Both sides use libgomp and glibc: the same wait policy and malloc settings for both (the repvgg
+# launcher's), unless TORCH_GLIBC_TUNABLES says otherwise for PyTorch.
+source "$here/tools/runtime_env.sh"
 torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then

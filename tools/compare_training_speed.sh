@@ -7,8 +7,7 @@ here="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${THREADS:-2}"
 # Both sides: the repvgg launcher's OpenMP and malloc settings (see there) unless told otherwise;
 # TORCH_GLIBC_TUNABLES sets the PyTorch side's alone (empty: PyTorch as installed).
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184}"
+source "$here/tools/runtime_env.sh"
 torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   apt-get install -y python3-torch >/dev/null

@@ -33,10 +33,9 @@ fi
 # What spark-submit adds on Java 17 (see spark/pom.xml), the offline switch for DJL's native
 # library (it comes from the Maven jar), Spark's log at WARN (INFO buries the job's output) and
 # Spark's console progress bar (tasks done per stage) in its place.
-# As in ./repvgg: libtorch's OpenMP threads must not spin while task threads decode images.
-export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
-# ... and glibc's malloc keeps freed tensor memory instead of page-faulting it in again.
-export GLIBC_TUNABLES="${GLIBC_TUNABLES-glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184}"
+# As in ./repvgg: libtorch's OpenMP threads must not spin while task threads decode images, and
+# glibc's malloc keeps freed tensor memory instead of page-faulting it in again.
+source "$(dirname "${BASH_SOURCE[0]}")/runtime_env.sh"
 exec java ${SPARK_LOCAL_JAVA_OPTS:--Xmx4g} \
   -XX:+IgnoreUnrecognizedVMOptions \
   --add-opens=java.base/java.lang=ALL-UNNAMED \
