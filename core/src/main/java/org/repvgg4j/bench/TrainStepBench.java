@@ -49,11 +49,14 @@ public final class TrainStepBench {
                 for (int i = 0; i < warmup + iterations; i++) {
                     long start = System.nanoTime();
                     try (NDManager step = data.newSubManager()) {
+                        // Each step's batch lives in the step's manager, as a training batch does.
                         NDArray xs = x.duplicate();
                         xs.attach(step);
+                        NDArray ys = y.duplicate();
+                        ys.attach(step);
                         try (GradientCollector collector = trainer.newGradientCollector()) {
-                            NDList predictions = trainer.forward(new NDList(xs), new NDList(y));
-                            NDArray loss = trainer.getLoss().evaluate(new NDList(y), predictions);
+                            NDList predictions = trainer.forward(new NDList(xs), new NDList(ys));
+                            NDArray loss = trainer.getLoss().evaluate(new NDList(ys), predictions);
                             collector.backward(loss);
                             loss.getFloat();
                         }

@@ -2,6 +2,8 @@ package org.repvgg4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.loss.Loss;
 
 /**
@@ -20,14 +22,23 @@ public final class LabelSmoothingLoss extends Loss {
         this.smoothing = smoothing;
     }
 
+    /**
+     * The mean loss over the batch. It belongs to the predictions' manager, whatever manager the
+     * labels live in: a result in a longer-lived labels manager would keep every step's autograd
+     * graph alive until that manager closes (a fixed label array reused across steps grew the
+     * process by the size of the activations per step).
+     */
     @Override
     public NDArray evaluate(NDList labels, NDList predictions) {
         NDArray logits = predictions.singletonOrThrow();
         int classes = (int) logits.getShape().get(1);
         NDArray logProb = logits.logSoftmax(1);
-        NDArray target = labels.singletonOrThrow().toType(ai.djl.ndarray.types.DataType.INT64, false)
-                .oneHot(classes).toType(logProb.getDataType(), false)
-                .mul(1 - smoothing).add(smoothing / classes);
-        return target.mul(logProb).sum(new int[] {1}).neg().mean();
+        try (NDManager scope = logits.getManager().newSubManager()) {
+            NDArray label = labels.singletonOrThrow();
+            label.tempAttach(scope);
+            NDArray target = label.toType(DataType.INT64, false).oneHot(classes).toType(logProb.getDataType(), false)
+                    .mul(1 - smoothing).add(smoothing / classes);
+            return logProb.mul(target).sum(new int[] {1}).neg().mean();
+        }
     }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -36,6 +37,23 @@ class TrainingPiecesTest {
             assertThat((double) loss).isCloseTo((row0 + row1) / 2, within(1e-6));
             float plain = new LabelSmoothingLoss(0).evaluate(new NDList(labels), new NDList(logits)).getFloat();
             assertThat((double) plain).isCloseTo((-logp0[0] - logpUniform) / 2, within(1e-6));
+        }
+    }
+
+    /** Labels reused across steps must not hold each step's loss (and its autograd graph) alive. */
+    @Test
+    void lossBelongsToThePredictionsNotToALongLivedLabelsManager() {
+        try (NDManager longLived = NDManager.newBaseManager()) {
+            NDArray labels = longLived.create(new int[] {2, 0});
+            NDArray before = labels.duplicate();
+            try (NDManager step = longLived.newSubManager()) {
+                NDArray logits = step.create(new float[] {0.1f, 0.2f, 0.3f, 1f, -1f, 0f}, new Shape(2, 3));
+                NDArray loss = new LabelSmoothingLoss(0.1f).evaluate(new NDList(labels), new NDList(logits));
+                assertThat(loss.getManager()).isSameAs(step);
+                assertThat(labels.getManager()).isSameAs(longLived);
+                assertThat(loss.getFloat()).isPositive();
+            }
+            assertThat(labels.toIntArray()).containsExactly(before.toIntArray());
         }
     }
 
