@@ -26,23 +26,41 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
     }
 
     /**
-     * The peak for {@code threads} threads (at most the processors Java sees), with the clock read
-     * from /proc/cpuinfo's "cpu MHz" lines (the highest; in a virtual machine that is the host's
-     * nominal clock, not a turbo clock the core may reach).
+     * The peak for {@code threads} threads (at most the processors Java sees). The clock is
+     * measured by {@link ClockProbe} on x86-64; elsewhere it is the highest "cpu MHz" line of
+     * /proc/cpuinfo, which in a virtual machine is the host's nominal clock, not the one the cores
+     * reach under load.
      */
     public static PeakFlops forThreads(int threads) {
         int cores = Math.max(1, Math.min(threads, Runtime.getRuntime().availableProcessors()));
-        Path cpuinfo = Path.of("/proc/cpuinfo");
-        try {
-            List<String> lines = Files.readAllLines(cpuinfo);
-            double mhz = parseMaxMhz(lines);
-            if (mhz > 0) {
-                return new PeakFlops(cores, mhz / 1000, flopsPerCycle(lines), "/proc/cpuinfo cpu MHz");
-            }
-        } catch (IOException | RuntimeException e) {
-            // No /proc (not Linux): fall through to "unknown".
+        List<String> lines = cpuinfo();
+        int flopsPerCycle = flopsPerCycle(lines);
+        double cpuinfoGhz = parseMaxMhz(lines) / 1000;
+        if (ClockProbe.supported()) {
+            double measured = ClockProbe.measureGhz(cores);
+            String nominal = cpuinfoGhz > 0
+                    ? String.format(Locale.ROOT, "; /proc/cpuinfo says %.3f", cpuinfoGhz) : "";
+            return new PeakFlops(cores, measured, flopsPerCycle, "measured" + nominal);
         }
-        return new PeakFlops(cores, 0, ZEN4_FP32_FLOPS_PER_CYCLE, "unknown (no cpu MHz in /proc/cpuinfo)");
+        if (cpuinfoGhz > 0) {
+            return new PeakFlops(cores, cpuinfoGhz, flopsPerCycle, "/proc/cpuinfo cpu MHz");
+        }
+        return new PeakFlops(cores, 0, flopsPerCycle, "unknown (no cpu MHz in /proc/cpuinfo)");
+    }
+
+    /** The peak for {@code threads} threads at a clock the user gives. */
+    public static PeakFlops atClock(int threads, double clockGhz, String source) {
+        int cores = Math.max(1, Math.min(threads, Runtime.getRuntime().availableProcessors()));
+        return new PeakFlops(cores, clockGhz, flopsPerCycle(cpuinfo()), source);
+    }
+
+    /** The processor's description, or nothing where there is no /proc/cpuinfo (not Linux). */
+    private static List<String> cpuinfo() {
+        try {
+            return Files.readAllLines(Path.of("/proc/cpuinfo"));
+        } catch (IOException | RuntimeException e) {
+            return List.of();
+        }
     }
 
     static double parseMaxMhz(List<String> cpuinfoLines) {
@@ -50,7 +68,11 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
         for (String line : cpuinfoLines) {
             String value = field(line, "cpu mhz");
             if (value != null) {
-                max = Math.max(max, Double.parseDouble(value));
+                try {
+                    max = Math.max(max, Double.parseDouble(value));
+                } catch (NumberFormatException e) {
+                    // not a number: skip the line
+                }
             }
         }
         return max;
@@ -64,7 +86,7 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
             vendor = vendor == null ? field(line, "vendor_id") : vendor;
             family = family == null ? field(line, "cpu family") : family;
         }
-        if ("AuthenticAMD".equals(vendor) && family != null && Integer.parseInt(family) >= 26) {
+        if ("AuthenticAMD".equals(vendor) && family != null && family.matches("\\d+") && Integer.parseInt(family) >= 26) {
             return ZEN5_FP32_FLOPS_PER_CYCLE;
         }
         return ZEN4_FP32_FLOPS_PER_CYCLE;

@@ -2,6 +2,7 @@ package org.repvgg4j.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import ai.djl.ndarray.NDManager;
 import java.util.List;
@@ -18,6 +19,30 @@ class CeilingsTest {
     }
 
     @Test
+    void theClockProbeMeasuresAPlausibleClock() {
+        assumeTrue(ClockProbe.supported(), "the probe's 4-cycle chain holds on x86-64");
+        double ghz = ClockProbe.measureGhz(1);
+        // Any x86-64 core of the last fifteen years runs between 1 and 6.5 GHz.
+        assertThat(ghz).isBetween(1.0, 6.5);
+        PeakFlops peak = PeakFlops.forThreads(1);
+        assertThat(peak.clockSource()).startsWith("measured");
+        assertThat(peak.gflops()).isCloseTo(peak.clockGhz() * peak.flopsPerCycle(), within(1e-9));
+    }
+
+    @Test
+    void theChainDependsOnEveryStep() {
+        assertThat(ClockProbe.chain(1, 1000)).isNotEqualTo(ClockProbe.chain(1, 999));
+        assertThat(ClockProbe.chain(1, 1000)).isNotEqualTo(ClockProbe.chain(2, 1000));
+    }
+
+    @Test
+    void aGivenClockIsTakenAsIs() {
+        PeakFlops peak = PeakFlops.atClock(1, 3.0, "--clock-ghz");
+        assertThat(peak.clockGhz()).isEqualTo(3.0);
+        assertThat(peak.clockSource()).isEqualTo("--clock-ghz");
+    }
+
+    @Test
     void flopsPerCycleFollowTheProcessorFamily() {
         List<String> zen5 = List.of("processor\t: 0", "vendor_id\t: AuthenticAMD", "cpu family\t: 26", "model\t\t: 2");
         List<String> zen4 = List.of("processor\t: 0", "vendor_id\t: AuthenticAMD", "cpu family\t: 25", "model\t\t: 17");
@@ -26,6 +51,8 @@ class CeilingsTest {
         assertThat(PeakFlops.flopsPerCycle(zen4)).isEqualTo(32);
         assertThat(PeakFlops.flopsPerCycle(intel)).isEqualTo(32);
         assertThat(PeakFlops.flopsPerCycle(List.of())).isEqualTo(32);
+        assertThat(PeakFlops.flopsPerCycle(List.of("vendor_id\t: AuthenticAMD", "cpu family\t: ?"))).isEqualTo(32);
+        assertThat(PeakFlops.parseMaxMhz(List.of("cpu MHz\t\t: unknown", "cpu MHz\t\t: 2000"))).isEqualTo(2000);
     }
 
     @Test
