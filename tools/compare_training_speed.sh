@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training speed, ours vs PyTorch 1.13 (Debian's python3-torch), in one run on this machine:
 # RepVGG-A0 train form, full training steps (forward, loss, backward, Nesterov SGD) on a fixed
-# random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64. Prints img/s and ratios.
+# random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64. Prints img/s and ratios:
+# ROUNDS (3) rounds of ours then PyTorch back to back, and the median round's ratio with the range.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${THREADS:-2}"
@@ -13,18 +14,26 @@ torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   apt-get install -y python3-torch >/dev/null
 fi
-run() {  # batch size warmup iterations
-  ours=$(REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" "$here/repvgg" bench --train-step --arch A0 \
-      --classes 1000 --batch "$1" --image-size "$2" --warmup "$3" --iterations "$4" --json | tail -1)
-  theirs=$(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py --batch "$1" --size "$2" \
-      --warmup "$3" --iterations "$4" --threads "$threads")
-  echo "ours:    $ours"
-  echo "pytorch: $theirs"
-  python3 - "$ours" "$theirs" <<'PY'
+rounds="${ROUNDS:-3}"
+run() {  # batch size warmup iterations; ROUNDS times ours then PyTorch, back to back
+  local results=()
+  for round in $(seq 1 "$rounds"); do
+    ours=$(REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" "$here/repvgg" bench --train-step --arch A0 \
+        --classes 1000 --batch "$1" --image-size "$2" --warmup "$3" --iterations "$4" --json | tail -1)
+    theirs=$(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py --batch "$1" --size "$2" \
+        --warmup "$3" --iterations "$4" --threads "$threads")
+    echo "round $round ours:    $ours"
+    echo "round $round pytorch: $theirs"
+    results+=("$ours" "$theirs")
+  done
+  python3 - "${results[@]}" <<'PY'
 import json, sys
-a, b = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"batch {a['batch']} at {a['input_size']}x{a['input_size']}: ours {a['images_per_s']:.1f} img/s, "
-      f"PyTorch {b['images_per_s']:.1f} img/s, ratio {a['images_per_s'] / b['images_per_s']:.2f}x")
+runs = [json.loads(a) for a in sys.argv[1:]]
+pairs = sorted(((o["images_per_s"] / t["images_per_s"], o, t) for o, t in zip(runs[0::2], runs[1::2])), key=lambda p: p[0])
+ratio, o, t = pairs[len(pairs) // 2]
+print(f"batch {o['batch']} at {o['input_size']}x{o['input_size']}: ours {o['images_per_s']:.1f} img/s, "
+      f"PyTorch {t['images_per_s']:.1f} img/s, ratio {ratio:.2f}x (median of {len(pairs)} rounds; "
+      f"range {pairs[0][0]:.2f}-{pairs[-1][0]:.2f}x)")
 PY
 }
 run 32 224 2 5
