@@ -7,12 +7,15 @@ import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedDeque;
 
 /**
  * An ONNX image classifier in ONNX Runtime (CPU): one float32 NCHW input, one [batch, classes]
@@ -27,6 +30,12 @@ public final class OnnxRuntimeRunner implements Scorer {
     private final String inputName;
     private final long[] inputShape;
     private final int intraOpThreads;
+    /**
+     * Native input buffers, reused from batch to batch. ONNX Runtime reads a direct buffer in place;
+     * a Java array it first copies into a freshly allocated (and zeroed) direct buffer, which cost
+     * 13-19% of A0's time at batch 32 (docs/BENCHMARKS.md). One per concurrent caller.
+     */
+    private final ConcurrentLinkedDeque<FloatBuffer> inputBuffers = new ConcurrentLinkedDeque<>();
 
     private OnnxRuntimeRunner(OrtSession.SessionOptions options, OrtSession session, String source,
             int intraOpThreads) throws OrtException {
@@ -135,7 +144,9 @@ public final class OnnxRuntimeRunner implements Scorer {
             throw new IllegalArgumentException("input has " + nchw.length + " values, but a batch of " + batch
                     + " at " + Arrays.toString(Arrays.copyOfRange(shape, 1, 4)) + " needs " + expected);
         }
-        try (OnnxTensor tensor = OnnxTensor.createTensor(env, FloatBuffer.wrap(nchw), shape);
+        FloatBuffer input = takeInputBuffer(nchw.length);
+        input.put(nchw).flip();
+        try (OnnxTensor tensor = OnnxTensor.createTensor(env, input, shape);
                 OrtSession.Result result = session.run(Map.of(inputName, tensor))) {
             Object value = result.get(0).getValue();
             if (!(value instanceof float[][] logits)) {
@@ -144,7 +155,21 @@ public final class OnnxRuntimeRunner implements Scorer {
             return logits;
         } catch (OrtException e) {
             throw new IllegalStateException(source + ": ONNX Runtime failed to run the model (" + e.getMessage() + ")", e);
+        } finally {
+            inputBuffers.push(input);
         }
+    }
+
+    /** A cleared native buffer of at least {@code values} floats: a pooled one, or a new one. */
+    private FloatBuffer takeInputBuffer(int values) {
+        FloatBuffer buffer = inputBuffers.poll();
+        if (buffer == null || buffer.capacity() < values) {
+            // Too small (a larger batch than before): let it go, and keep the larger one from now on.
+            buffer = ByteBuffer.allocateDirect(Math.multiplyExact(values, Float.BYTES))
+                    .order(ByteOrder.nativeOrder()).asFloatBuffer();
+        }
+        buffer.clear().limit(values);
+        return buffer;
     }
 
     @Override
@@ -163,6 +188,7 @@ public final class OnnxRuntimeRunner implements Scorer {
 
     @Override
     public void close() {
+        inputBuffers.clear();
         closeQuietly(session);
         options.close();
     }

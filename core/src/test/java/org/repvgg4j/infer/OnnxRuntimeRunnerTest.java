@@ -2,12 +2,14 @@ package org.repvgg4j.infer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +45,34 @@ class OnnxRuntimeRunnerTest {
             assertThat(ort.intraOpThreads()).isEqualTo(2);
             assertThat(ort.inputName()).isEqualTo("input");
             assertThat(ort.run(new float[2 * 3 * 32 * 32], 2)).hasDimensions(2, 4);
+        }
+    }
+
+    @Test
+    void reusedInputBuffersNeverMixBatches() throws Exception {
+        // Batches of 3, 1 and 3 images share the runner's native input buffer; each image's logits
+        // must be what it gets alone in a fresh runner, and a smaller batch must not see the tail
+        // of a larger one.
+        byte[] model = tinyModel(5);
+        int image = 3 * 32 * 32;
+        float[] three = new float[3 * image];
+        for (int i = 0; i < three.length; i++) {
+            three[i] = (float) Math.sin(0.37 * i);
+        }
+        float[] one = Arrays.copyOfRange(three, image, 2 * image);
+        float[][] alone;
+        try (OnnxRuntimeRunner fresh = OnnxRuntimeRunner.open(model, 1)) {
+            alone = fresh.run(one, 1);
+        }
+        try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(model, 1)) {
+            float[][] first = ort.run(three, 3);
+            float[][] middle = ort.run(one, 1);
+            float[][] last = ort.run(three, 3);
+            assertThat(middle).hasDimensions(1, 5);
+            assertThat(middle[0]).containsExactly(alone[0]);
+            assertThat(first[1]).containsExactly(alone[0], offset(1e-5f));
+            assertThat(last).isDeepEqualTo(first);
+            assertThat(first[0]).isNotEqualTo(first[1]);
         }
     }
 
