@@ -42,7 +42,8 @@ import picocli.CommandLine.Option;
         description = {"Time forward passes of RepVGG (train and deploy form) and the baselines SqueezeNet 1.1 and",
             "ResNet-18: median, min and spread over timed runs, images/s, GFLOP/s, and that rate as a fraction of",
             "a large fp32 matrix multiply measured in the same run and of the theoretical peak.",
-            "PyTorch (DJL) by default; --engine onnxruntime or both also times RepVGG's deploy form in ONNX Runtime.",
+            "Both engines by default: PyTorch (DJL) for every network, and ONNX Runtime, the default engine of",
+            "predict, eval and batch, for RepVGG's deploy form; --engine pytorch or onnxruntime times one.",
             "--precision int8 or both --calibration LIST times the deploy form quantized to int8 in ONNX Runtime",
             "(engine onnxruntime-int8; calibrated on images of the list, which do not change the speed)."})
 final class BenchCommand extends Subcommand implements Callable<Integer> {
@@ -77,7 +78,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--threads", description = "intra-op threads (default: the engine's, one per core)")
     Integer threads;
 
-    @Option(names = "--engine", defaultValue = "pytorch",
+    @Option(names = "--engine", defaultValue = "both",
             description = "pytorch, onnxruntime (RepVGG deploy form, exported in memory) or both (default: ${DEFAULT-VALUE})")
     String engine;
 

@@ -24,7 +24,7 @@ class BenchBaselinesTest {
     @Test
     void baselinesAreTimedBesideRepVggWithTheirOwnCosts() {
         Run run = repvgg("bench", "--arch", TINY, "--arch", "squeezenet1_1", "--arch", "resnet18", "--form", "deploy",
-                "--batch", "1", "--image-size", "64", "--warmup", "1", "--iterations", "1", "--threads", "1",
+                "--engine", "pytorch", "--batch", "1", "--image-size", "64", "--warmup", "1", "--iterations", "1", "--threads", "1",
                 "--gemm-size", "128", "--json");
 
         assertThat(run.exit()).as(run.err()).isZero();

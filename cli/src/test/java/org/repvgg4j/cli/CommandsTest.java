@@ -109,8 +109,11 @@ class CommandsTest {
         Run run = repvgg("bench", "--arch", TINY, "--batch", "1,2", "--image-size", "32", "--warmup", "1",
                 "--iterations", "2", "--gemm-size", "64", "--json");
         assertThat(run.exit()).as(run.err()).isZero();
-        assertThat(run.out().lines()).hasSize(4).allSatisfy(line -> assertThat(line)
-                .contains("\"model\"", "\"form\"", "\"engine\":\"pytorch\"", "\"batch\"", "\"threads\"",
+        // Both engines by default: train and deploy on PyTorch, and deploy on ONNX Runtime, at each batch.
+        assertThat(run.out().lines()).hasSize(6).allSatisfy(line -> assertThat(line)
+                .contains("\"model\"", "\"form\"", "\"engine\"", "\"batch\"", "\"threads\"",
                         "\"median_ms\"", "\"images_per_s\"", "\"gflops\""));
+        assertThat(run.out().lines().filter(l -> l.contains("\"engine\":\"onnxruntime\"")))
+                .hasSize(2).allSatisfy(line -> assertThat(line).contains("\"form\":\"deploy\""));
     }
 }

@@ -32,8 +32,8 @@ public final class OnnxRuntimeRunner implements Scorer {
     private final int intraOpThreads;
     /**
      * Native input buffers, reused from batch to batch. ONNX Runtime reads a direct buffer in place;
-     * a Java array it first copies into a freshly allocated (and zeroed) direct buffer, which cost
-     * 13-19% of A0's time at batch 32 (docs/BENCHMARKS.md). One per concurrent caller.
+     * a Java array it first copies into a freshly allocated (and zeroed) direct buffer, which made
+     * A0 at batch 32 take 1.16-1.18x as long (docs/BENCHMARKS.md). One per concurrent caller.
      */
     private final ConcurrentLinkedDeque<FloatBuffer> inputBuffers = new ConcurrentLinkedDeque<>();
 
