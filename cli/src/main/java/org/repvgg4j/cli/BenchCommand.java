@@ -105,7 +105,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     int gemmSize;
 
     @Option(names = "--clock-ghz",
-            description = "core clock for the theoretical peak (default: measured with a dependent multiply chain"
+            description = "core clock for the theoretical peak (default: measured with a dependent multiply-xor"
                     + " chain on x86-64, else the highest 'cpu MHz' in /proc/cpuinfo)")
     Double clockGhz;
 
