@@ -27,7 +27,7 @@ final class ModelOptions {
     Integer imageSize;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "threads per operator in the engine (default: the engine's choice, one per core)")
+            description = "threads per operator in the engine (default: one per processor)")
     int threads;
 
     /** The engine to use: as given, else PyTorch for TorchScript files, else the measured default. */

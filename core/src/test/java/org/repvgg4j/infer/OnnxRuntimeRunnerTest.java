@@ -77,6 +77,14 @@ class OnnxRuntimeRunnerTest {
     }
 
     @Test
+    void noThreadCountMeansOnePerProcessor() throws Exception {
+        // Not ONNX Runtime's own default, which ran one thread on our 2-vCPU machine.
+        try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(tinyModel(2), 0)) {
+            assertThat(ort.intraOpThreads()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        }
+    }
+
+    @Test
     void aWrongInputSizeIsRefusedWithBothCounts() throws Exception {
         try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(tinyModel(3), 1)) {
             assertThatThrownBy(() -> ort.run(new float[3 * 32 * 32], 2))
