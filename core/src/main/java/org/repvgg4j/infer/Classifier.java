@@ -28,6 +28,12 @@ import org.repvgg4j.weights.Preprocessing;
 public record Classifier(String source, List<String> classes, Preprocessing preprocessing, Scorer scorer)
         implements AutoCloseable {
 
+    /**
+     * A classifier scores images that worker threads decode beside it (predict, eval, batch),
+     * so ONNX Runtime's threads sleep between operators rather than spin.
+     */
+    private static final boolean SHARES_CORES = true;
+
     /** The ONNX file a model directory may carry ({@code repvgg export}). */
     public static final String ONNX_FILE = "model.onnx";
 
@@ -98,7 +104,7 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
         if (Files.isRegularFile(onnx) && Files.isRegularFile(weights)
                 && Files.getLastModifiedTime(onnx).compareTo(Files.getLastModifiedTime(weights)) >= 0) {
             return new Classifier(dir.toString(), config.classes(), config.preprocessing(),
-                    OnnxRuntimeRunner.open(onnx, options.threads()));
+                    OnnxRuntimeRunner.open(onnx, options.threads(), SHARES_CORES));
         }
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = ModelDirectory.load(dir, manager);
@@ -111,7 +117,7 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
                 deploy = conversion.deploy();
             }
             byte[] bytes = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
-            OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(bytes, options.threads());
+            OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(bytes, options.threads(), SHARES_CORES);
             Equivalence check = OnnxRuntimeCheck.compare(deploy.network(), runner, 2, 0,
                     Equivalence.DEFAULT_TOLERANCE, manager);
             if (!check.holds()) {
@@ -131,7 +137,7 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
         if (options.engine() != Engine.ONNXRUNTIME) {
             throw new IllegalArgumentException(file + ": an ONNX file runs on --engine onnxruntime only");
         }
-        OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(file, options.threads());
+        OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(file, options.threads(), SHARES_CORES);
         try {
             OnnxModelInfo info = OnnxModelInfo.of(file, runner.metadata());
             return new Classifier(file.toString(), info.classes(), info.preprocessing(), runner);

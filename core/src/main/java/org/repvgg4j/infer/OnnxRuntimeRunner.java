@@ -70,26 +70,45 @@ public final class OnnxRuntimeRunner implements Scorer {
 
     /**
      * Opens an ONNX file. {@code intraOpThreads} is the number of threads one operator may use;
-     * 0 means one per processor the JVM sees (see {@link #defaultThreads()}).
+     * 0 means one per processor the JVM sees (see {@link #defaultThreads()}). ONNX Runtime's threads
+     * spin between operators, which is fastest when nothing else needs the cores.
      */
     public static OnnxRuntimeRunner open(Path file, int intraOpThreads) throws IOException {
+        return open(file, intraOpThreads, false);
+    }
+
+    /**
+     * Opens an ONNX file, as {@link #open(Path, int)}. {@code sharesCores}: other threads of the
+     * process work while the network runs (image decoding in {@code predict}, {@code eval} and
+     * {@code batch}), so ONNX Runtime's threads sleep between operators instead of spinning on
+     * cores the decoders need. `repvgg batch` scored 85-94 instead of 74-78 images/s that way
+     * (docs/BENCHMARKS.md); the network alone is 4-7% slower at batch 1 and the same at batch 32.
+     */
+    public static OnnxRuntimeRunner open(Path file, int intraOpThreads, boolean sharesCores) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "ONNX model not found");
         }
-        return open(file.toString(), intraOpThreads, (env, options) -> env.createSession(file.toString(), options));
+        return open(file.toString(), intraOpThreads, sharesCores,
+                (env, options) -> env.createSession(file.toString(), options));
     }
 
-    /** Opens a model held in memory (the bytes of an ONNX file); {@code intraOpThreads} as for files. */
+    /** Opens a model held in memory (the bytes of an ONNX file); the rest as for files. */
     public static OnnxRuntimeRunner open(byte[] model, int intraOpThreads) throws IOException {
-        return open("ONNX model in memory", intraOpThreads, (env, options) -> env.createSession(model, options));
+        return open(model, intraOpThreads, false);
+    }
+
+    /** Opens a model held in memory (the bytes of an ONNX file); the rest as for files. */
+    public static OnnxRuntimeRunner open(byte[] model, int intraOpThreads, boolean sharesCores) throws IOException {
+        return open("ONNX model in memory", intraOpThreads, sharesCores,
+                (env, options) -> env.createSession(model, options));
     }
 
     private interface SessionFactory {
         OrtSession create(OrtEnvironment env, OrtSession.SessionOptions options) throws OrtException;
     }
 
-    private static OnnxRuntimeRunner open(String source, int intraOpThreads, SessionFactory factory)
-            throws IOException {
+    private static OnnxRuntimeRunner open(String source, int intraOpThreads, boolean sharesCores,
+            SessionFactory factory) throws IOException {
         if (intraOpThreads < 0) {
             throw new IllegalArgumentException("intra-op threads must be >= 0 (0: one per processor), got "
                     + intraOpThreads);
@@ -100,6 +119,9 @@ public final class OnnxRuntimeRunner implements Scorer {
         try {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
             options.setIntraOpNumThreads(threads);
+            if (sharesCores) {
+                options.addConfigEntry("session.intra_op.allow_spinning", "0");
+            }
             // One image network is one chain of operators: parallel operators would buy nothing.
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             session = factory.create(OrtEnvironment.getEnvironment(), options);
