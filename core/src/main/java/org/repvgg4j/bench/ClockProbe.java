@@ -14,10 +14,10 @@ import java.util.concurrent.Executors;
  *
  * <p>The probe times a chain of 64-bit multiplies, each followed by an exclusive-or, in which each
  * step needs the previous result. On current x86-64 cores (Intel's and AMD's Zen) a 64-bit integer
- * multiply takes 3 cycles and the exclusive-or 1, so one step takes 4 cycles however wide the core is: steps per second x 4 is the
- * clock. On the build machine it agrees with a C loop of AVX-512 FMAs
- * ({@code tools/fma_peak.sh}) to within 1%. The chain runs on as many threads as the benchmark uses
- * at once, because a core may boost less when its neighbours are busy.
+ * multiply takes 3 cycles and the exclusive-or 1, so one step takes 4 cycles however wide the core
+ * is: steps per second x 4 is the clock. On the build machine it agrees with a C loop of AVX-512
+ * FMAs ({@code tools/fma_peak.sh}) to within 2%. The chain runs on as many threads as the benchmark
+ * uses at once, because a core may boost less when its neighbours are busy.
  */
 public final class ClockProbe {
 
