@@ -32,7 +32,7 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
      * reach under load.
      */
     public static PeakFlops forThreads(int threads) {
-        int cores = Math.max(1, Math.min(threads, Runtime.getRuntime().availableProcessors()));
+        int cores = coresFor(threads);
         List<String> lines = cpuinfo();
         int flopsPerCycle = flopsPerCycle(lines);
         double cpuinfoGhz = parseMaxMhz(lines) / 1000;
@@ -50,8 +50,13 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
 
     /** The peak for {@code threads} threads at a clock the user gives. */
     public static PeakFlops atClock(int threads, double clockGhz, String source) {
-        int cores = Math.max(1, Math.min(threads, Runtime.getRuntime().availableProcessors()));
+        int cores = coresFor(threads);
         return new PeakFlops(cores, clockGhz, flopsPerCycle(cpuinfo()), source);
+    }
+
+    /** The cores {@code threads} threads can occupy: at least one, at most the processors Java sees. */
+    private static int coresFor(int threads) {
+        return Math.max(1, Math.min(threads, Runtime.getRuntime().availableProcessors()));
     }
 
     /** The processor's description, or nothing where there is no /proc/cpuinfo (not Linux). */
