@@ -32,3 +32,33 @@ repvgg_malloc_for() {
     *) export GLIBC_TUNABLES="${GLIBC_TUNABLES-$REPVGG_MALLOC_SCORING}" ;;
   esac
 }
+
+# oneDNN's instruction set for libtorch. On some machines libtorch 2.7.1's oneDNN returns wrong
+# convolution results with its default (AVX-512) kernels and no error: on this project's Zen 5 VM,
+# RepVGG-A0 trained at 48x48 got input gradients 10-20% off in two stride-2 layers, so stages 0-1
+# learned from wrong gradients (docs/BENCHMARKS.md, "Wrong convolutions"). `repvgg doctor --known`
+# checks the convolutions against float64 references; this runs it once per machine and libtorch
+# version, caches the verdict, and exports ONEDNN_MAX_CPU_ISA=AVX2 where the default is wrong.
+# A value the caller has set (even empty) wins and skips the check.
+repvgg_onednn_isa() {  # the CLI jar, the project's pom.xml
+  [[ -n "${ONEDNN_MAX_CPU_ISA+x}" ]] && return 0
+  local jar="$1" pom="$2"
+  local cache="${XDG_CACHE_HOME:-$HOME/.cache}/repvgg4j"
+  local key
+  key=$({ grep -m1 '^model name' /proc/cpuinfo; grep -m1 '^flags' /proc/cpuinfo; grep -m1 '<pytorch.version>' "$pom"; } \
+      2>/dev/null | md5sum | cut -c1-16)
+  local verdict="$cache/onednn-isa-$key"
+  if [[ ! -s "$verdict" ]]; then
+    mkdir -p "$cache"
+    echo "repvgg: checking once on this machine that libtorch computes convolutions correctly (repvgg doctor --known) ..." >&2
+    if ONEDNN_MAX_CPU_ISA=DEFAULT java -Xmx1g -Dai.djl.offline=true -jar "$jar" doctor --known --quiet >/dev/null 2>&1; then
+      echo DEFAULT > "$verdict.tmp"
+    else
+      echo AVX2 > "$verdict.tmp"
+      echo "repvgg: oneDNN's default convolutions gave wrong results here; libtorch will use ONEDNN_MAX_CPU_ISA=AVX2" \
+          "(slower, and right for the networks checked). Details: repvgg doctor; docs/BENCHMARKS.md, \"Wrong convolutions\"." >&2
+    fi
+    mv "$verdict.tmp" "$verdict"
+  fi
+  export ONEDNN_MAX_CPU_ISA="$(cat "$verdict")"
+}

@@ -28,6 +28,7 @@ import picocli.CommandLine.Command;
             ExportCommand.class,
             BenchCommand.class,
             DemoCommand.class,
+            DoctorCommand.class,
             CommandLine.HelpCommand.class
         })
 public final class RepVggCommand implements Runnable {

@@ -32,7 +32,7 @@ class CommandsTest {
 
     @Test
     void everyVerbHasHelp() {
-        for (String verb : new String[] {"split", "annotate", "init", "info", "convert", "bench", "demo"}) {
+        for (String verb : new String[] {"split", "annotate", "init", "info", "convert", "bench", "demo", "doctor"}) {
             Run run = repvgg(verb, "--help");
             assertThat(run.exit()).as(verb).isZero();
             assertThat(run.out()).as(verb).startsWith("Usage: repvgg " + verb);
@@ -46,6 +46,18 @@ class CommandsTest {
         assertThat(run.out()).contains("deploy form: 8,309,384 parameters (8.31M), 1.361G multiply-adds")
                 .contains("train form:  9,108,968 parameters (9.11M)")
                 .contains("stage3     14      192     14x14");
+    }
+
+    @Test
+    void doctorChecksEveryConvolutionOfTheNetwork() {
+        // Under the test environment's ONEDNN_MAX_CPU_ISA (pom.xml) every check must pass.
+        Run run = repvgg("doctor", "--arch", "A0", "--image-size", "32", "--batch", "2");
+        assertThat(run.exit()).as(run.out() + run.err()).isZero();
+        assertThat(run.out()).contains("3x3 48->96 ch, stride 2, 8x8 map, batch 2")
+                .contains("0 of 16 convolutions wrong (relative error above 1e-03) with ONEDNN_MAX_CPU_ISA=AVX2");
+        Run quiet = repvgg("doctor", "--arch", TINY, "--image-size", "16", "--batch", "1", "--quiet");
+        assertThat(quiet.exit()).as(quiet.out()).isZero();
+        assertThat(quiet.out().strip()).matches("0 of \\d+ convolutions wrong .*");
     }
 
     @Test

@@ -1,0 +1,65 @@
+package org.repvgg4j.cli;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.ConvolutionCheck;
+import org.repvgg4j.platform.ConvolutionCheck.Problem;
+import org.repvgg4j.platform.ConvolutionCheck.Result;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "doctor", mixinStandardHelpOptions = true,
+        description = {"Checks that the engine computes a network's convolutions correctly on this machine:",
+            "each distinct convolution of the train form, forward and backward, in float32 as training runs it",
+            "against float64 matrix products. Exit code 1 when any is wrong.",
+            "The repvgg launcher runs it once per machine (--known) and limits oneDNN to AVX2 where",
+            "the default instruction set gives wrong results."})
+final class DoctorCommand extends Subcommand implements Callable<Integer> {
+
+    @Option(names = "--arch", converter = ArchConverter.class, defaultValue = "A0",
+            description = "a RepVGG variant or custom spec (default: ${DEFAULT-VALUE})")
+    RepVggSpec arch;
+
+    @Option(names = "--image-size", split = ",", defaultValue = "48,224",
+            description = "input sizes, comma-separated (default: ${DEFAULT-VALUE})")
+    List<Integer> imageSizes;
+
+    @Option(names = "--batch", defaultValue = "4", description = "batch size of the check (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--known", description = "also the convolutions seen to go wrong on some machines")
+    boolean known;
+
+    @Option(names = "--quiet", description = "print only the verdict line")
+    boolean quiet;
+
+    @Override
+    public Integer call() {
+        List<Problem> problems = new ArrayList<>();
+        for (int size : imageSizes) {
+            for (Problem p : ConvolutionCheck.problemsOf(arch, size, batch)) {
+                if (!problems.contains(p)) {
+                    problems.add(p);
+                }
+            }
+        }
+        if (known) {
+            problems.addAll(ConvolutionCheck.knownTroublemakers());
+        }
+        String isa = System.getenv("ONEDNN_MAX_CPU_ISA");
+        List<Result> results = ConvolutionCheck.run(problems, 0);
+        long wrong = results.stream().filter(Result::wrong).count();
+        if (!quiet) {
+            out().printf("%-55s %10s %10s %10s%n", "convolution", "output", "grad in", "grad w");
+            for (Result r : results) {
+                out().printf("%-55s %10.1e %10.1e %10.1e%s%n", r.problem().describe(), r.output(), r.inputGradient(),
+                        r.weightGradient(), r.wrong() ? "  WRONG: " + r.wrongParts() : "");
+            }
+        }
+        out().printf("%d of %d convolutions wrong (relative error above %.0e) with ONEDNN_MAX_CPU_ISA=%s%n", wrong,
+                results.size(), ConvolutionCheck.TOLERANCE, isa == null || isa.isEmpty() ? "(unset)" : isa);
+        return wrong == 0 ? 0 : 1;
+    }
+}

@@ -1,0 +1,222 @@
+package org.repvgg4j.platform;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.repvgg4j.model.BlockPlan;
+import org.repvgg4j.model.RepVggSpec;
+
+/**
+ * Checks that the engine computes a network's convolutions correctly on this machine: each
+ * distinct convolution of the train form, run forward and backward in float32 by the engine, as
+ * training runs it, and in float64 as a sum of matrix products, on the same data.
+ *
+ * <p>Why this exists: on the AMD EPYC (Zen 5) virtual machine this project was developed on,
+ * libtorch 2.7.1's oneDNN 3.7 gives wrong results for some convolutions and no error. A stride-2
+ * 3x3 convolution from 48 to 96 channels on a 12x12 map (RepVGG-A0 at 48x48 input) returns an input
+ * gradient that is off by 10-20% of its largest value, so stages 0 and 1 trained on wrong
+ * gradients. PyTorch 1.13 on the same machine is right, and so is libtorch 2.7.1 for that
+ * convolution when oneDNN is limited to AVX2 ({@code ONEDNN_MAX_CPU_ISA=AVX2}). The launcher runs
+ * this check once per machine and sets that limit where the default is wrong (docs/BENCHMARKS.md,
+ * "Wrong convolutions").
+ */
+public final class ConvolutionCheck {
+
+    /** Relative error (largest absolute difference over the largest reference value) above which a result is wrong. */
+    public static final double TOLERANCE = 1e-3;
+
+    private ConvolutionCheck() {}
+
+    /** One convolution: NCHW input {@code batch x in x size x size}, square kernel, padding {@code kernel / 2}. */
+    public record Problem(int batch, int inChannels, int outChannels, int kernel, int stride, int size, int groups) {
+
+        public Problem {
+            if (batch < 1 || size < 1 || kernel < 1 || stride < 1 || groups < 1
+                    || inChannels % groups != 0 || outChannels % groups != 0) {
+                throw new IllegalArgumentException("not a convolution: " + describe(batch, inChannels, outChannels,
+                        kernel, stride, size, groups));
+            }
+        }
+
+        public int outputSize() {
+            return (size + 2 * (kernel / 2) - kernel) / stride + 1;
+        }
+
+        public String describe() {
+            return describe(batch, inChannels, outChannels, kernel, stride, size, groups);
+        }
+
+        private static String describe(int n, int in, int out, int k, int s, int size, int g) {
+            return String.format("%dx%d %d->%d ch, stride %d, %dx%d map, batch %d%s",
+                    k, k, in, out, s, size, size, n, g > 1 ? ", " + g + " groups" : "");
+        }
+    }
+
+    /**
+     * Relative errors of float32 against float64: the output, the input's gradient and the
+     * weight's gradient for a random upstream gradient.
+     */
+    public record Result(Problem problem, double output, double inputGradient, double weightGradient) {
+
+        public double worst() {
+            return Math.max(output, Math.max(inputGradient, weightGradient));
+        }
+
+        /** Wrong when any of the three is above the tolerance, or not a number. */
+        public boolean wrong() {
+            return !(worst() <= TOLERANCE);
+        }
+
+        /** Which of the three are wrong, e.g. "input gradient". */
+        public String wrongParts() {
+            List<String> parts = new ArrayList<>();
+            if (!(output <= TOLERANCE)) {
+                parts.add("output");
+            }
+            if (!(inputGradient <= TOLERANCE)) {
+                parts.add("input gradient");
+            }
+            if (!(weightGradient <= TOLERANCE)) {
+                parts.add("weight gradient");
+            }
+            return String.join(", ", parts);
+        }
+    }
+
+    /**
+     * The distinct convolutions of a network's train form at an input size: per block its 3x3 and
+     * 1x1 branch (same channels, stride and groups) at the block's input size.
+     */
+    public static List<Problem> problemsOf(RepVggSpec spec, int imageSize, int batch) {
+        Set<Problem> problems = new LinkedHashSet<>();
+        int size = imageSize;
+        for (BlockPlan block : spec.blocks()) {
+            for (int kernel : new int[] {3, 1}) {
+                problems.add(new Problem(batch, block.inChannels(), block.outChannels(), kernel, block.stride(),
+                        size, block.groups()));
+            }
+            size = block.outputSize(size);
+        }
+        return new ArrayList<>(problems);
+    }
+
+    /**
+     * Convolutions this check has seen go wrong on a machine, at sizes small enough to check in a
+     * second: the launcher's probe of whether oneDNN's default instruction set can be trusted.
+     */
+    public static List<Problem> knownTroublemakers() {
+        return List.of(
+                new Problem(2, 48, 96, 3, 2, 12, 1), // A0 at 48x48, stage 2's first block: input gradient
+                new Problem(2, 48, 96, 3, 2, 14, 1),
+                new Problem(2, 48, 48, 3, 2, 28, 1), // input gradient
+                new Problem(3, 24, 24, 3, 1, 7, 1), // channels not a multiple of 16: output
+                new Problem(3, 40, 40, 3, 1, 7, 1),
+                new Problem(3, 80, 160, 3, 2, 12, 1)); // wrong under AVX2 as well
+    }
+
+    public static List<Result> run(List<Problem> problems, long seed) {
+        List<Result> results = new ArrayList<>(problems.size());
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (Problem problem : problems) {
+                try (NDManager scope = manager.newSubManager()) {
+                    results.add(check(scope, problem, seed));
+                }
+            }
+        }
+        return results;
+    }
+
+    /** Runs one problem in float32 and float64 on the same random data. */
+    public static Result check(NDManager manager, Problem p, long seed) {
+        Random random = new Random(seed);
+        NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
+        NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
+        NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
+        NDArray[] single = forwardBackward(p, x, w, upstream, ConvolutionCheck::engineConvolution);
+        NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
+                upstream.toType(DataType.FLOAT64, true), ConvolutionCheck::shiftedProducts);
+        return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
+                relativeError(single[2], reference[2]));
+    }
+
+    /** Output, input gradient and weight gradient of {@code sum(conv(x, w) * upstream)}. */
+    private static NDArray[] forwardBackward(Problem p, NDArray input, NDArray weight, NDArray upstream,
+            Convolution convolution) {
+        NDArray x = input.duplicate();
+        NDArray w = weight.duplicate();
+        x.setRequiresGradient(true);
+        w.setRequiresGradient(true);
+        NDArray y;
+        try (GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector()) {
+            y = convolution.apply(p, x, w);
+            collector.backward(y.mul(upstream).sum());
+        }
+        return new NDArray[] {y, x.getGradient(), w.getGradient()};
+    }
+
+    private interface Convolution {
+        NDArray apply(Problem p, NDArray x, NDArray w);
+    }
+
+    /** The engine's convolution, as every layer of the network calls it. */
+    private static NDArray engineConvolution(Problem p, NDArray x, NDArray w) {
+        int pad = p.kernel() / 2;
+        return Conv2d.conv2d(x, w, null, new Shape(p.stride(), p.stride()), new Shape(pad, pad), new Shape(1, 1),
+                p.groups()).singletonOrThrow();
+    }
+
+    /**
+     * The reference: the convolution as a sum over kernel positions of matrix products with the
+     * shifted, strided input, so that neither oneDNN nor libtorch's convolution code is involved.
+     */
+    static NDArray shiftedProducts(Problem p, NDArray x, NDArray w) {
+        int pad = p.kernel() / 2;
+        int out = p.outputSize();
+        int span = p.stride() * (out - 1) + 1;
+        int inPerGroup = p.inChannels() / p.groups();
+        int outPerGroup = p.outChannels() / p.groups();
+        NDArray padded = pad == 0 ? x : x.pad(new Shape(pad, pad, pad, pad), 0);
+        List<NDArray> groups = new ArrayList<>(p.groups());
+        for (int g = 0; g < p.groups(); g++) {
+            NDArray sum = null;
+            for (int i = 0; i < p.kernel(); i++) {
+                for (int j = 0; j < p.kernel(); j++) {
+                    NDArray window = padded.get(String.format(":, %d:%d, %d:%d:%d, %d:%d:%d", g * inPerGroup,
+                            (g + 1) * inPerGroup, i, i + span, p.stride(), j, j + span, p.stride()))
+                            .reshape(p.batch(), inPerGroup, (long) out * out);
+                    NDArray tap = w.get(String.format("%d:%d, :, %d, %d", g * outPerGroup, (g + 1) * outPerGroup, i, j));
+                    NDArray product = tap.matMul(window);
+                    sum = sum == null ? product : sum.add(product);
+                }
+            }
+            groups.add(sum);
+        }
+        NDArray y = groups.size() == 1 ? groups.get(0) : NDArrays.concat(new NDList(groups), 1);
+        return y.reshape(p.batch(), p.outChannels(), out, out);
+    }
+
+    private static double relativeError(NDArray single, NDArray reference) {
+        NDArray diff = single.toType(DataType.FLOAT64, false).sub(reference).abs();
+        double scale = reference.abs().max().getDouble();
+        return diff.max().getDouble() / Math.max(scale, Double.MIN_NORMAL);
+    }
+
+    private static NDArray gaussian(NDManager manager, Random random, long... shape) {
+        float[] values = new float[Math.toIntExact(new Shape(shape).size())];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return manager.create(values, new Shape(shape));
+    }
+}
