@@ -96,12 +96,6 @@ public final class RepVgg extends AbstractBlock {
         NDList x = inputs;
         for (RepVggBlock block : blocks) {
             NDList y = block.forward(store, x, training);
-            if (x == inputs && Boolean.getBoolean("repvgg.cl")) {
-                NDArray t = y.singletonOrThrow();
-                long[] d = t.getShape().getShape();
-                NDArray cl = t.transpose(0, 2, 3, 1).reshape(d[0], d[2], d[3] * d[1]).reshape(d[0], d[2], d[3], d[1]).transpose(0, 3, 1, 2);
-                y = new NDList(cl);
-            }
             if (x != inputs) {
                 x.close();
             }
