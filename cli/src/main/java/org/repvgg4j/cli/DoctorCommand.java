@@ -1,7 +1,9 @@
 package org.repvgg4j.cli;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionCheck;
@@ -37,19 +39,15 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        List<Problem> problems = new ArrayList<>();
+        Set<Problem> problems = new LinkedHashSet<>();
         for (int size : imageSizes) {
-            for (Problem p : ConvolutionCheck.problemsOf(arch, size, batch)) {
-                if (!problems.contains(p)) {
-                    problems.add(p);
-                }
-            }
+            problems.addAll(ConvolutionCheck.problemsOf(arch, size, batch));
         }
         if (known) {
             problems.addAll(ConvolutionCheck.knownTroublemakers());
         }
         String isa = System.getenv("ONEDNN_MAX_CPU_ISA");
-        List<Result> results = ConvolutionCheck.run(problems, 0);
+        List<Result> results = ConvolutionCheck.run(new ArrayList<>(problems), 0);
         long wrong = results.stream().filter(Result::wrong).count();
         if (!quiet) {
             out().printf("%-55s %10s %10s %10s%n", "convolution", "output", "grad in", "grad w");
