@@ -61,4 +61,7 @@ repvgg_onednn_isa() {  # the CLI jar, the project's pom.xml
     mv "$verdict.tmp" "$verdict"
   fi
   export ONEDNN_MAX_CPU_ISA="$(cat "$verdict")"
+  # Marks the value as the launcher's: a command that knows its network and sizes (train, bench) may
+  # check those convolutions with the default kernels and switch to them for its run (cli/IsaChoice.java).
+  export REPVGG_ONEDNN_ISA_AUTO=1
 }

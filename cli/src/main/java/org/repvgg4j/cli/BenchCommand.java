@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Optional;
+import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.repvgg4j.bench.BenchChart;
 import org.repvgg4j.bench.Ceilings;
@@ -29,6 +30,7 @@ import org.repvgg4j.bench.baselines.Baseline;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
@@ -148,6 +150,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         }
         if (images < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--images must be 0 or more, got " + images);
+        }
+        if (model == null && (trainStep || engines.contains(ForwardBench.ENGINE))
+                && networks.stream().allMatch(n -> n instanceof RepVggSpec)) {
+            // Before the engine loads: this run's convolutions may be right with oneDNN's faster default kernels.
+            IsaChoice.applyFor(networks.stream().map(n -> new IsaChoice.Workload((RepVggSpec) n, imageSize,
+                    new TreeSet<>(batches), trainStep, threads)).toList(), err());
         }
         if (threads != null) {
             ai.djl.engine.Engine.getInstance();
@@ -475,6 +483,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         o.addProperty("images_per_s", m.imagesPerSecond());
         o.addProperty("gflops", m.gflops());
         o.addProperty("runs", m.millis().size());
+        if (ForwardBench.ENGINE.equals(m.engine())) {
+            o.addProperty("onednn_isa", OneDnnIsa.describe()); // libtorch's convolution kernels (README, doctor)
+        }
         if (!Double.isNaN(m.cpuMsPerRun())) {
             o.addProperty("cpu_ms_per_run", m.cpuMsPerRun());
         }

@@ -29,7 +29,9 @@ import org.repvgg4j.model.RepVggSpec;
  * gradients. PyTorch 1.13 on the same machine is right, and so is libtorch 2.7.1 for that
  * convolution when oneDNN is limited to AVX2 ({@code ONEDNN_MAX_CPU_ISA=AVX2}). The launcher runs
  * this check once per machine and sets that limit where the default is wrong (docs/BENCHMARKS.md,
- * "Wrong convolutions").
+ * "Wrong convolutions"); {@code train} and {@code bench} then check their own network, size and
+ * batch sizes with the default kernels and use them where they are right (cli's IsaChoice,
+ * {@link OneDnnIsa}). The kernels oneDNN picks, and so the verdict, depend on the batch size.
  */
 public final class ConvolutionCheck {
 
@@ -76,6 +78,11 @@ public final class ConvolutionCheck {
         /** Wrong when any of the three is above the tolerance, or not a number. */
         public boolean wrong() {
             return !(worst() <= TOLERANCE);
+        }
+
+        /** {@link #wrong()}, or for a forward pass alone (inference), whether the output is wrong. */
+        public boolean wrong(boolean gradients) {
+            return gradients ? wrong() : !(output <= TOLERANCE);
         }
 
         /** Which of the three are wrong, e.g. "input gradient". */

@@ -36,6 +36,7 @@ import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.platform.ConvolutionCheck;
+import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.reparam.Equivalence;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
@@ -277,20 +278,20 @@ public final class TrainingRun {
 
     /**
      * Warns, naming the layers, when the engine computes any of this network's convolutions wrongly
-     * on this machine (see {@link ConvolutionCheck}): training would go on with wrong gradients.
+     * on this machine (see {@link ConvolutionCheck}): training would go on with wrong gradients. At
+     * the training batch size, because oneDNN picks its kernels per batch size.
      */
     private void checkConvolutions() {
         List<ConvolutionCheck.Result> wrong = ConvolutionCheck.run(
-                        ConvolutionCheck.problemsOf(settings.spec(), settings.imageSize(), Math.min(4, settings.batchSize())), 0)
+                        ConvolutionCheck.problemsOf(settings.spec(), settings.imageSize(), settings.batchSize()), 0)
                 .stream().filter(ConvolutionCheck.Result::wrong).toList();
         for (ConvolutionCheck.Result r : wrong) {
             listener.message(String.format("WARNING: the engine computes this convolution wrongly on this machine: %s (%s,"
                     + " relative error %.1e)", r.problem().describe(), r.wrongParts(), r.worst()));
         }
         if (!wrong.isEmpty()) {
-            String isa = System.getenv("ONEDNN_MAX_CPU_ISA");
-            listener.message("WARNING: " + wrong.size() + " convolution(s) above are wrong with ONEDNN_MAX_CPU_ISA="
-                    + (isa == null ? "(unset)" : isa) + "; training goes on, but those layers get wrong gradients."
+            listener.message("WARNING: " + wrong.size() + " convolution(s) above are wrong with " + OneDnnIsa.VARIABLE + "="
+                    + OneDnnIsa.describe() + "; training goes on, but those layers get wrong gradients."
                     + " The repvgg launcher picks AVX2 where the default is wrong; see `repvgg doctor`.");
         }
     }
