@@ -6,11 +6,13 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Random;
 import org.repvgg4j.model.Complexity;
@@ -36,6 +38,7 @@ public final class TrainStepBench {
         try (Model model = Model.newInstance("bench", Device.cpu())) {
             model.setBlock(net);
             net.initialize(model.getNDManager(), inputSize);
+            Collection<Parameter> parameters = net.stateDict().values();
             NesterovSgd sgd = new NesterovSgd(0.9f, 1e-4f, NesterovSgd.biasAndNormIds(net.stateDict()));
             sgd.setLearningRate(0.01);
             DefaultTrainingConfig config = new DefaultTrainingConfig(new LabelSmoothingLoss(0.1f))
@@ -60,7 +63,7 @@ public final class TrainStepBench {
                             collector.backward(loss);
                             loss.getFloat();
                         }
-                        trainer.step();
+                        sgd.step(parameters); // as TrainingRun updates
                     }
                     long elapsed = System.nanoTime() - start;
                     if (i >= warmup) {

@@ -1,11 +1,11 @@
 package org.repvgg4j.train;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
+import java.util.Collection;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -61,19 +61,50 @@ public final class NesterovSgd extends Optimizer {
         velocity.put(parameterId, v);
     }
 
+    /**
+     * One update of every trainable parameter, in place, from its gradient; the gradients are then
+     * zeroed for the next backward pass. Use this instead of DJL's {@code Trainer.step()}, which
+     * copies every gradient before handing it to {@link #update} (about 40 ms per A0 step).
+     */
+    public void step(Collection<Parameter> parameters) {
+        for (Parameter parameter : parameters) {
+            if (!parameter.requiresGradient()) {
+                continue;
+            }
+            NDArray weight = parameter.getArray();
+            if (!weight.hasGradient()) {
+                continue;
+            }
+            // a handle to the gradient tensor itself, which is used as scratch and zeroed after
+            try (NDArray grad = weight.getGradient()) {
+                apply(parameter.getId(), weight, grad);
+            }
+            JniUtils.zeroGrad((PtNDArray) weight);
+        }
+    }
+
+    /** DJL's path ({@code Trainer.step()}): {@code grad} is DJL's copy of the gradient. */
     @Override
     public void update(String parameterId, NDArray weight, NDArray grad) {
-        NDArray v = velocity.computeIfAbsent(parameterId, k -> weight.zerosLike());
-        try (NDManager scope = weight.getManager().newSubManager()) {
-            scope.tempAttachAll(weight, grad, v);
-            NDArray g = noDecay.contains(parameterId) || weightDecay == 0 ? grad : grad.add(weight.mul(weightDecay));
-            v.muli(momentum).addi(g);
-            NDArray step = g.add(v.mul(momentum));
-            weight.subi(step.muli(learningRate));
-        }
-        // DJL hands us a copy of the gradient and leaves zeroing the real one to the optimizer
-        // (its own optimizers do it natively); otherwise gradients pile up across steps.
+        apply(parameterId, weight, grad);
+        // DJL leaves zeroing the real gradient to the optimizer (its own optimizers do it natively);
+        // otherwise gradients pile up across steps.
         JniUtils.zeroGrad((PtNDArray) weight);
+    }
+
+    /** The update with {@code grad} as scratch: two temporaries per parameter, every other operation in place. */
+    private void apply(String parameterId, NDArray weight, NDArray grad) {
+        NDArray v = velocity.computeIfAbsent(parameterId, k -> weight.zerosLike());
+        if (weightDecay != 0 && !noDecay.contains(parameterId)) {
+            try (NDArray decay = weight.mul(weightDecay)) {
+                grad.addi(decay); // g = grad + wd * w
+            }
+        }
+        v.muli(momentum).addi(grad); // v = mu * v + g
+        try (NDArray ahead = v.mul(momentum)) {
+            grad.addi(ahead); // g + mu * v
+        }
+        weight.subi(grad.muli(learningRate));
     }
 
     private static final class Builder extends OptimizerBuilder<Builder> {

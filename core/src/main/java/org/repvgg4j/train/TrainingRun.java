@@ -201,7 +201,7 @@ public final class TrainingRun {
                                     correct += predicted[i] == labels[i] ? 1 : 0;
                                 }
                             }
-                            trainer.step();
+                            sgd.step(byKey.values()); // not trainer.step(): it copies every gradient first
                             if (ema != null) {
                                 ema.update(NetworkWeights.of(net));
                             }

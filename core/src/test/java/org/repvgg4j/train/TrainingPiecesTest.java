@@ -3,10 +3,14 @@ package org.repvgg4j.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 
@@ -65,11 +69,11 @@ class TrainingPiecesTest {
             NDArray grad = m.create(new float[] {0.5f, 0.25f});
             NesterovSgd decayed = new NesterovSgd(0.9f, 0.1f, Set.of());
             decayed.setLearningRate(0.1);
-            decayed.update("w", w, grad);
+            decayed.update("w", w, grad.duplicate()); // the optimizer may overwrite the gradient it is given
             // g = grad + wd*w = (0.6, 0.05); v = g; step = g + 0.9 v = 1.9 g; w -= 0.1 * step
             assertThat(w.toFloatArray()[0]).isCloseTo(1f - 0.1f * 1.9f * 0.6f, within(1e-6f));
             assertThat(w.toFloatArray()[1]).isCloseTo(-2f - 0.1f * 1.9f * 0.05f, within(1e-6f));
-            decayed.update("w", w, grad);
+            decayed.update("w", w, grad.duplicate());
             // second step: g2 = grad + wd*w1, v2 = 0.9 v1 + g2, w2 = w1 - 0.1 (g2 + 0.9 v2)
             float w1 = 1f - 0.1f * 1.9f * 0.6f;
             float g2 = 0.5f + 0.1f * w1;
@@ -83,6 +87,35 @@ class TrainingPiecesTest {
             noDecay.setLearningRate(1);
             noDecay.update("b", bias, m.create(new float[] {0.5f}));
             assertThat(bias.toFloatArray()[0]).isCloseTo(1f - 1.9f * 0.5f, within(1e-6f));
+        }
+    }
+
+    @Test
+    void stepUpdatesFromTheRealGradientsAndZeroesThem() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            Parameter weight = Parameter.builder().setName("weight").setType(Parameter.Type.WEIGHT).build();
+            weight.setArray(m.create(new float[] {1f, -2f}));
+            weight.getArray().setRequiresGradient(true); // as Parameter.initialize does
+            Parameter frozen = Parameter.builder().setName("running_mean").setType(Parameter.Type.RUNNING_MEAN)
+                    .optRequiresGrad(false).build();
+            frozen.setArray(m.create(new float[] {3f}));
+            NesterovSgd sgd = new NesterovSgd(0.9f, 0.1f, Set.of());
+            sgd.setLearningRate(0.1);
+            for (int step = 0; step < 2; step++) {
+                try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                    // loss = 0.5 * w0 + 0.25 * w1: the gradient is (0.5, 0.25) at every step
+                    collector.backward(weight.getArray().mul(m.create(new float[] {0.5f, 0.25f})).sum());
+                }
+                sgd.step(List.of(weight, frozen));
+                assertThat(weight.getArray().getGradient().toFloatArray()).as("zeroed for the next pass").containsOnly(0f);
+            }
+            // the same two steps as nesterovStepMatchesPyTorchsFormulaAndZeroesTheGradient
+            float w1 = 1f - 0.1f * 1.9f * 0.6f;
+            float g2 = 0.5f + 0.1f * w1;
+            float v2 = 0.9f * 0.6f + g2;
+            assertThat(weight.getArray().toFloatArray()[0]).isCloseTo(w1 - 0.1f * (g2 + 0.9f * v2), within(1e-6f));
+            assertThat(frozen.getArray().toFloatArray()).containsExactly(3f);
+            assertThat(sgd.velocity()).containsOnlyKeys(weight.getId());
         }
     }
 }
