@@ -7,9 +7,9 @@ import java.util.Set;
 import java.util.concurrent.Callable;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionCheck;
-import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.platform.ConvolutionCheck.Problem;
 import org.repvgg4j.platform.ConvolutionCheck.Result;
+import org.repvgg4j.platform.OneDnnIsa;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -53,7 +53,6 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
         if (known) {
             problems.addAll(ConvolutionCheck.knownTroublemakers());
         }
-        String isa = OneDnnIsa.current();
         List<Result> results = ConvolutionCheck.run(new ArrayList<>(problems), 0);
         long wrong = results.stream().filter(r -> r.wrong(!forwardOnly)).count();
         if (!quiet) {
@@ -65,7 +64,7 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
         }
         out().printf("%d of %d convolutions wrong%s (relative error above %.0e) with %s=%s%n", wrong, results.size(),
                 forwardOnly ? " in the forward pass" : "", ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE,
-                isa == null || isa.isEmpty() ? "(unset)" : isa);
+                OneDnnIsa.describe());
         return wrong == 0 ? 0 : 1;
     }
 }

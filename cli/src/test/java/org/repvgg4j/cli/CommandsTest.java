@@ -58,6 +58,11 @@ class CommandsTest {
         Run quiet = repvgg("doctor", "--arch", TINY, "--image-size", "16", "--batch", "1", "--quiet");
         assertThat(quiet.exit()).as(quiet.out()).isZero();
         assertThat(quiet.out().strip()).matches("0 of \\d+ convolutions wrong .*");
+        // each batch size is its own problem (oneDNN picks kernels per batch size)
+        Run batches = repvgg("doctor", "--arch", TINY, "--image-size", "16", "--batch", "1,3", "--forward-only");
+        assertThat(batches.exit()).as(batches.out()).isZero();
+        assertThat(batches.out()).contains("16x16 map, batch 1").contains("16x16 map, batch 3")
+                .contains("convolutions wrong in the forward pass");
     }
 
     @Test
