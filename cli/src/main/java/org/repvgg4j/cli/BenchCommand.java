@@ -30,6 +30,7 @@ import org.repvgg4j.bench.baselines.Baseline;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
@@ -154,7 +155,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         if (model == null && (trainStep || engines.contains(ForwardBench.ENGINE))
                 && networks.stream().allMatch(n -> n instanceof RepVggSpec)) {
             // Before the engine loads: this run's convolutions may be right with oneDNN's faster default kernels.
-            IsaChoice.applyFor(networks.stream().map(n -> new IsaChoice.Workload((RepVggSpec) n, imageSize,
+            IsaChoice.applyFor(networks.stream().map(n -> new ConvolutionVerdicts.Workload((RepVggSpec) n, imageSize,
                     new TreeSet<>(batches), trainStep, threads)).toList(), err());
         }
         if (threads != null) {

@@ -4,13 +4,13 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.Sample;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.train.EpochMetrics;
 import org.repvgg4j.train.TrainSettings;
 import org.repvgg4j.train.TrainingRun;
@@ -145,9 +145,8 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "%d epochs, batch %d, lr %.4g%n", resume ? "resuming" : "training", settings.spec().name(),
                 train.size(), val.size(), classes.size(), settings.imageSize(), settings.imageSize(), settings.epochs(),
                 settings.batchSize(), settings.lr());
-        // Training batches are full (the last partial one is dropped); evaluation ends with the remainder.
-        IsaChoice.applyFor(List.of(new IsaChoice.Workload(settings.spec(), settings.imageSize(),
-                new TreeSet<>(List.of(settings.batchSize(), val.size() % settings.batchSize())), true, null)), err);
+        IsaChoice.applyFor(List.of(ConvolutionVerdicts.Workload.training(settings.spec(), settings.imageSize(),
+                settings.batchSize(), val.size())), err);
         ProgressLine bar = new ProgressLine(err);
         return TrainingRun.run(runDir, settings, classes, train, val, resume, new TrainingRun.Listener() {
             @Override

@@ -13,21 +13,22 @@ import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.ConvolutionVerdicts.Workload;
 
 class IsaChoiceTest {
 
     private static final RepVggSpec TINY = RepVggSpec.parse("depths=1,1,1,1;widths=0.25,0.25,0.25,0.25");
 
-    private static IsaChoice.Workload workload(int... batches) {
+    private static Workload workload(int... batches) {
         TreeSet<Integer> set = new TreeSet<>();
         for (int b : batches) {
             set.add(b);
         }
-        return new IsaChoice.Workload(TINY, 16, set, true, 2);
+        return new Workload(TINY, 16, set, true, 2);
     }
 
     /** A stand-in for the child-process check that counts its calls. */
-    private static Predicate<IsaChoice.Workload> answering(boolean right, AtomicInteger calls) {
+    private static Predicate<Workload> answering(boolean right, AtomicInteger calls) {
         return w -> {
             calls.incrementAndGet();
             return right;
@@ -76,7 +77,7 @@ class IsaChoiceTest {
         assertThat(IsaChoice.rightInChildProcess(workload(2), "AVX2", new PrintWriter(log))).isTrue();
         assertThat(log.toString()).contains("AVX2 kernels are right for depths=1,1,1,1");
         // a workload doctor cannot run (no batch size it accepts) is not right
-        IsaChoice.Workload broken = new IsaChoice.Workload(TINY, 0, new TreeSet<>(List.of(2)), true, 2);
+        Workload broken = new Workload(TINY, 0, new TreeSet<>(List.of(2)), true, 2);
         assertThat(IsaChoice.rightInChildProcess(broken, "AVX2", new PrintWriter(new StringWriter()))).isFalse();
     }
 }

@@ -36,6 +36,7 @@ import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.platform.ConvolutionCheck;
+import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.reparam.Equivalence;
 import org.repvgg4j.reparam.VerifiedConversion;
@@ -124,7 +125,7 @@ public final class TrainingRun {
             model.setBlock(net);
             NDManager manager = model.getNDManager();
             net.initialize(manager, settings.imageSize());
-            checkConvolutions();
+            checkConvolutions(valSamples.size());
             ModelConfig config = new ModelConfig(settings.spec(), Form.TRAIN, classes.names(), preprocessing,
                     Map.of("created_by", "repvgg train", "run", runDir.toAbsolutePath().toString()));
 
@@ -279,19 +280,28 @@ public final class TrainingRun {
     /**
      * Warns, naming the layers, when the engine computes any of this network's convolutions wrongly
      * on this machine (see {@link ConvolutionCheck}): training would go on with wrong gradients. At
-     * the training batch size, because oneDNN picks its kernels per batch size.
+     * the training batch size and evaluation's last one, because oneDNN picks its kernels per batch
+     * size. A workload found right before with the same instruction set ({@link ConvolutionVerdicts})
+     * is not checked again: at 224x224 and batch 32 the check takes about as long as ten steps.
      */
-    private void checkConvolutions() {
-        List<ConvolutionCheck.Result> wrong = ConvolutionCheck.run(
-                        ConvolutionCheck.problemsOf(settings.spec(), settings.imageSize(), settings.batchSize()), 0)
-                .stream().filter(ConvolutionCheck.Result::wrong).toList();
+    private void checkConvolutions(int validationImages) {
+        ConvolutionVerdicts.Workload workload = ConvolutionVerdicts.Workload.training(settings.spec(), settings.imageSize(),
+                settings.batchSize(), validationImages);
+        Path cache = ConvolutionVerdicts.directory();
+        String isa = OneDnnIsa.describe();
+        if (ConvolutionVerdicts.read(cache, workload, isa).orElse(false)) {
+            return;
+        }
+        List<ConvolutionCheck.Result> wrong = ConvolutionCheck.run(workload.problems(), 0).stream()
+                .filter(ConvolutionCheck.Result::wrong).toList();
+        ConvolutionVerdicts.write(cache, workload, isa, wrong.isEmpty());
         for (ConvolutionCheck.Result r : wrong) {
             listener.message(String.format("WARNING: the engine computes this convolution wrongly on this machine: %s (%s,"
                     + " relative error %.1e)", r.problem().describe(), r.wrongParts(), r.worst()));
         }
         if (!wrong.isEmpty()) {
             listener.message("WARNING: " + wrong.size() + " convolution(s) above are wrong with " + OneDnnIsa.VARIABLE + "="
-                    + OneDnnIsa.describe() + "; training goes on, but those layers get wrong gradients."
+                    + isa + "; training goes on, but those layers get wrong gradients."
                     + " The repvgg launcher picks AVX2 where the default is wrong; see `repvgg doctor`.");
         }
     }
