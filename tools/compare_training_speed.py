@@ -10,6 +10,7 @@ times in Java. Run with Debian's python3-torch (PyTorch 1.13): /usr/bin/python3.
 """
 import argparse
 import json
+import os
 import statistics
 import time
 
@@ -54,7 +55,8 @@ def main():
     print(json.dumps({"model": "RepVGG-A0", "form": "train-step", "engine": "pytorch-python " + torch.__version__,
                       "batch": args.batch, "threads": args.threads, "input_size": args.size,
                       "median_ms": round(median, 2), "min_ms": round(min(times), 2),
-                      "images_per_s": round(args.batch * 1000 / median, 2)}))
+                      "images_per_s": round(args.batch * 1000 / median, 2),
+                      "onednn_isa": os.environ.get("ONEDNN_MAX_CPU_ISA") or "(unset)"}))
 
 
 if __name__ == "__main__":

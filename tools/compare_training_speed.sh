@@ -33,7 +33,8 @@ pairs = sorted(((o["images_per_s"] / t["images_per_s"], o, t) for o, t in zip(ru
 ratio, o, t = pairs[len(pairs) // 2]
 print(f"batch {o['batch']} at {o['input_size']}x{o['input_size']}: ours {o['images_per_s']:.1f} img/s, "
       f"PyTorch {t['images_per_s']:.1f} img/s, ratio {ratio:.2f}x (median of {len(pairs)} rounds; "
-      f"range {pairs[0][0]:.2f}-{pairs[-1][0]:.2f}x)")
+      f"range {pairs[0][0]:.2f}-{pairs[-1][0]:.2f}x); oneDNN kernels: ours {o.get('onednn_isa')}, "
+      f"PyTorch {t.get('onednn_isa')}")
 PY
 }
 run 32 224 2 5
