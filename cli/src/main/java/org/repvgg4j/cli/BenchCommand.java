@@ -3,6 +3,7 @@ package org.repvgg4j.cli;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import com.google.gson.Gson;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -484,6 +485,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         o.addProperty("images_per_s", m.imagesPerSecond());
         o.addProperty("gflops", m.gflops());
         o.addProperty("runs", m.millis().size());
+        JsonArray each = new JsonArray();
+        m.millis().forEach(ms -> each.add(Math.round(ms * 100) / 100.0));
+        o.add("run_ms", each); // in order: shows a warm-up still going on
         if (ForwardBench.ENGINE.equals(m.engine())) {
             o.addProperty("onednn_isa", OneDnnIsa.describe()); // libtorch's convolution kernels (README, doctor)
         }

@@ -25,7 +25,8 @@ class BenchEngineTest {
                 .allSatisfy(l -> assertThat(l).contains("\"form\":\"deploy\"", "\"threads\":1"));
         assertThat(run.out().lines().filter(l -> l.contains("\"form\":\"train\"")))
                 .hasSize(2)
-                .allSatisfy(l -> assertThat(l).contains("\"engine\":\"pytorch\""));
+                .allSatisfy(l -> assertThat(l).contains("\"engine\":\"pytorch\"", "\"onednn_isa\":\"AVX2\"")
+                        .containsPattern("\"run_ms\":\\[[0-9.]+,[0-9.]+\\]"));
     }
 
     @Test
