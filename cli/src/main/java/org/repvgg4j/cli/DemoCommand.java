@@ -27,6 +27,7 @@ import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.train.TrainSettings;
 import org.repvgg4j.train.TrainingRun;
 import org.repvgg4j.weights.LoadedModel;
@@ -140,6 +141,8 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                         t.medianMs() / d.medianMs(), d.imagesPerSecond(), t.imagesPerSecond(), benchSize, benchSize));
             }
         }
+        // The timings on DJL PyTorch depend on it (README, "ONEDNN_MAX_CPU_ISA"; repvgg doctor)
+        summary.put("libtorch convolution kernels", OneDnnIsa.VARIABLE + "=" + OneDnnIsa.describe());
         summary.put("outputs", run + "/{metrics.csv, curves.png, best/, deploy/}");
         summary.put("demo time", Format.fixed((System.nanoTime() - started) / 1e9, 1) + " s");
         out().println();
