@@ -42,7 +42,12 @@ public final class RepVggCommand implements Runnable {
     }
 
     public static void main(String[] args) {
-        System.exit(newCommandLine().execute(args));
+        CommandLine cli = newCommandLine();
+        int code = cli.execute(args);
+        // picocli's writers flush on println and printf only; a report ending in print() would be lost at exit
+        cli.getOut().flush();
+        cli.getErr().flush();
+        System.exit(code);
     }
 
     /** The configured command line: bad input gives one line on stderr and a non-zero exit code. */

@@ -46,6 +46,26 @@ class EvalCommandTest {
         assertThat(confusionTotal).isEqualTo(6);
     }
 
+    /** Through the real main() in its own JVM: what the command prints must reach stdout before exit. */
+    @Test
+    void theMarkdownReportReachesStdoutOfTheRealCommand(@TempDir Path tmp) throws Exception {
+        Path images = StripeImages.write(tmp.resolve("stripes"), 5, 3);
+        Path data = tmp.resolve("split");
+        assertThat(repvgg("split", "--input", images.toString(), "--out", data.toString()).exit()).isZero();
+        Path model = tmp.resolve("model");
+        assertThat(repvgg("init", "--arch", "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25", "--classes",
+                data.resolve("annotations.txt").toString(), "--image-size", "16", "--out", model.toString()).exit()).isZero();
+
+        Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), RepVggCommand.class.getName(),
+                "eval", "--model", model.toString(), "--list", data.resolve("val.txt").toString(), "--engine", "pytorch")
+                .redirectError(ProcessBuilder.Redirect.DISCARD).start();
+        String stdout = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertThat(process.waitFor()).isZero();
+        assertThat(stdout).containsPattern("\\*\\*top-1 [0-9.]+, top-5 [0-9.]+\\*\\* on 2 images")
+                .contains("| class | precision | recall | F1 | support |", "| horizontal |", "| vertical |");
+    }
+
     @Test
     void labelOutOfRangeNamesTheLine(@TempDir Path tmp) throws Exception {
         Path model = tmp.resolve("model");
