@@ -282,7 +282,7 @@ public final class TrainingRun {
      * on this machine (see {@link ConvolutionCheck}): training would go on with wrong gradients. At
      * the training batch size and evaluation's last one, because oneDNN picks its kernels per batch
      * size. A workload found right before with the same instruction set ({@link ConvolutionVerdicts})
-     * is not checked again: at 224x224 and batch 32 the check takes about as long as ten steps.
+     * is not checked again: at 224x224 and batch 32 the check takes about 20 s, some fifteen steps.
      */
     private void checkConvolutions(int validationImages) {
         ConvolutionVerdicts.Workload workload = ConvolutionVerdicts.Workload.training(settings.spec(), settings.imageSize(),
