@@ -13,14 +13,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 class EvalCommandTest {
 
-    @Test
-    void evalWritesEveryReportAndAgreesWithItself(@TempDir Path tmp) throws Exception {
-        Path images = StripeImages.write(tmp.resolve("stripes"), 15, 3);
+    /** Stripe images split into {@code tmp/split}, and a fresh tiny model for their classes in {@code tmp/model}. */
+    private static Path splitStripes(Path tmp, int perClass) throws Exception {
+        Path images = StripeImages.write(tmp.resolve("stripes"), perClass, 3);
         Path data = tmp.resolve("split");
         assertThat(repvgg("split", "--input", images.toString(), "--out", data.toString()).exit()).isZero();
-        Path model = tmp.resolve("model");
         assertThat(repvgg("init", "--arch", "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25", "--classes",
-                data.resolve("annotations.txt").toString(), "--image-size", "16", "--out", model.toString()).exit()).isZero();
+                data.resolve("annotations.txt").toString(), "--image-size", "16", "--out", tmp.resolve("model").toString())
+                .exit()).isZero();
+        return data;
+    }
+
+    @Test
+    void evalWritesEveryReportAndAgreesWithItself(@TempDir Path tmp) throws Exception {
+        Path data = splitStripes(tmp, 15);
+        Path model = tmp.resolve("model");
 
         Path out = tmp.resolve("report");
         CommandsTest.Run run = repvgg("eval", "--model", model.toString(), "--list", data.resolve("val.txt").toString(),
@@ -49,12 +56,8 @@ class EvalCommandTest {
     /** Through the real main() in its own JVM: what the command prints must reach stdout before exit. */
     @Test
     void theMarkdownReportReachesStdoutOfTheRealCommand(@TempDir Path tmp) throws Exception {
-        Path images = StripeImages.write(tmp.resolve("stripes"), 5, 3);
-        Path data = tmp.resolve("split");
-        assertThat(repvgg("split", "--input", images.toString(), "--out", data.toString()).exit()).isZero();
+        Path data = splitStripes(tmp, 5);
         Path model = tmp.resolve("model");
-        assertThat(repvgg("init", "--arch", "depths=1,1,1,1;widths=0.125,0.125,0.125,0.25", "--classes",
-                data.resolve("annotations.txt").toString(), "--image-size", "16", "--out", model.toString()).exit()).isZero();
 
         Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), RepVggCommand.class.getName(),
