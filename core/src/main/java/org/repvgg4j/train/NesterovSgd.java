@@ -64,7 +64,8 @@ public final class NesterovSgd extends Optimizer {
     /**
      * One update of every trainable parameter, in place, from its gradient; the gradients are then
      * zeroed for the next backward pass. Use this instead of DJL's {@code Trainer.step()}, which
-     * copies every gradient before handing it to {@link #update} (about 40 ms per A0 step).
+     * copies every gradient before handing it to {@link #update} (A0: 36 against 26 ms per step,
+     * docs/BENCHMARKS.md).
      */
     public void step(Collection<Parameter> parameters) {
         for (Parameter parameter : parameters) {
@@ -72,11 +73,13 @@ public final class NesterovSgd extends Optimizer {
                 continue;
             }
             NDArray weight = parameter.getArray();
-            if (!weight.hasGradient()) {
-                continue;
-            }
-            // a handle to the gradient tensor itself, which is used as scratch and zeroed after
-            try (NDArray grad = weight.getGradient()) {
+            // a handle to the gradient tensor itself, which is used as scratch and zeroed after; null
+            // where the parameter took no part in the backward pass, which PyTorch's SGD skips too
+            // (NDArray.getGradient would hand out zeros instead)
+            try (NDArray grad = weight.hasGradient() ? JniUtils.getGradient((PtNDArray) weight) : null) {
+                if (grad == null) {
+                    continue;
+                }
                 apply(parameter.getId(), weight, grad);
             }
             JniUtils.zeroGrad((PtNDArray) weight);

@@ -99,6 +99,9 @@ class TrainingPiecesTest {
             Parameter frozen = Parameter.builder().setName("running_mean").setType(Parameter.Type.RUNNING_MEAN)
                     .optRequiresGrad(false).build();
             frozen.setArray(m.create(new float[] {3f}));
+            Parameter unused = Parameter.builder().setName("unused").setType(Parameter.Type.WEIGHT).build();
+            unused.setArray(m.create(new float[] {4f}));
+            unused.getArray().setRequiresGradient(true); // but not in the loss: no gradient, no update (as PyTorch)
             NesterovSgd sgd = new NesterovSgd(0.9f, 0.1f, Set.of());
             sgd.setLearningRate(0.1);
             for (int step = 0; step < 2; step++) {
@@ -106,7 +109,7 @@ class TrainingPiecesTest {
                     // loss = 0.5 * w0 + 0.25 * w1: the gradient is (0.5, 0.25) at every step
                     collector.backward(weight.getArray().mul(m.create(new float[] {0.5f, 0.25f})).sum());
                 }
-                sgd.step(List.of(weight, frozen));
+                sgd.step(List.of(weight, frozen, unused));
                 assertThat(weight.getArray().getGradient().toFloatArray()).as("zeroed for the next pass").containsOnly(0f);
             }
             // the same two steps as nesterovStepMatchesPyTorchsFormulaAndZeroesTheGradient
@@ -115,6 +118,7 @@ class TrainingPiecesTest {
             float v2 = 0.9f * 0.6f + g2;
             assertThat(weight.getArray().toFloatArray()[0]).isCloseTo(w1 - 0.1f * (g2 + 0.9f * v2), within(1e-6f));
             assertThat(frozen.getArray().toFloatArray()).containsExactly(3f);
+            assertThat(unused.getArray().toFloatArray()).containsExactly(4f);
             assertThat(sgd.velocity()).containsOnlyKeys(weight.getId());
         }
     }
