@@ -18,7 +18,8 @@ import picocli.CommandLine.Option;
             "each distinct convolution of the train form, forward and backward, in float32 as training runs it",
             "against float64 matrix products. Exit code 1 when any is wrong.",
             "The repvgg launcher runs it once per machine (--known) and limits oneDNN to AVX2 where",
-            "the default instruction set gives wrong results."})
+            "the default instruction set gives wrong results; train and bench run it once per network,",
+            "size and batch sizes and use the default kernels where they are right."})
 final class DoctorCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--arch", converter = ArchConverter.class, defaultValue = "A0",
