@@ -1,5 +1,6 @@
 package org.repvgg4j.model;
 
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -22,8 +23,10 @@ public final class ConvBn extends AbstractBlock {
 
     private final Conv2d conv;
     private final BatchNorm bn;
+    private final int groups;
 
     public ConvBn(int outChannels, int kernel, int stride, int groups) {
+        this.groups = groups;
         conv = addChildBlock("conv", Conv2d.builder()
                 .setKernelShape(new Shape(kernel, kernel))
                 .optStride(new Shape(stride, stride))
@@ -58,6 +61,18 @@ public final class ConvBn extends AbstractBlock {
     protected NDList forwardInternal(
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         NDList convolved = conv.forward(store, inputs, training);
+        NDList normalised = bn.forward(store, convolved, training);
+        convolved.close();
+        return normalised;
+    }
+
+    /**
+     * This branch, stride 2, on an input given as its phases ({@link StrideTwoPhases#split}): the
+     * same result, with stride-1 convolutions only.
+     */
+    NDList forwardPhases(ParameterStore store, NDList phases, boolean training) {
+        NDArray weight = store.getValue(conv.getParameters().get("weight"), phases.get(0).getDevice(), training);
+        NDList convolved = new NDList(StrideTwoPhases.convolve(phases, weight, groups));
         NDList normalised = bn.forward(store, convolved, training);
         convolved.close();
         return normalised;

@@ -89,8 +89,20 @@ public final class RepVggBlock extends AbstractBlock {
         if (form == Form.DEPLOY) {
             sum = reparam.forward(store, inputs, training).singletonOrThrow();
         } else {
-            NDArray threeByThree = dense.forward(store, inputs, training).singletonOrThrow();
-            NDArray oneByOne = pointwise.forward(store, inputs, training).singletonOrThrow();
+            NDArray threeByThree;
+            NDArray oneByOne;
+            NDArray x = inputs.singletonOrThrow();
+            if (plan.stride() == 2 && training && x.hasGradient()) {
+                // Both branches from the input's 2x2 phases: no strided input gradient for oneDNN
+                // to get wrong (StrideTwoPhases). The stem's input, an image, needs no gradient.
+                NDList phases = StrideTwoPhases.split(x);
+                threeByThree = dense.forwardPhases(store, phases, training).singletonOrThrow();
+                oneByOne = pointwise.forwardPhases(store, phases, training).singletonOrThrow();
+                phases.close();
+            } else {
+                threeByThree = dense.forward(store, inputs, training).singletonOrThrow();
+                oneByOne = pointwise.forward(store, inputs, training).singletonOrThrow();
+            }
             sum = threeByThree.add(oneByOne);
             threeByThree.close();
             oneByOne.close();

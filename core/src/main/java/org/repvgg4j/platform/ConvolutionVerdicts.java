@@ -25,7 +25,8 @@ import org.repvgg4j.model.RepVggSpec;
  * set in {@code ~/.cache/repvgg4j/} ({@code $XDG_CACHE_HOME/repvgg4j/}), beside the launcher's
  * once-per-machine verdict. oneDNN picks its kernels from the CPU, its own version, the shapes, the
  * batch size, the thread count and the instruction-set limit, so a verdict for the same of all of
- * these holds; the key covers them.
+ * these holds; the key covers them, and how training calls the convolutions
+ * ({@link ConvolutionCheck#METHOD}).
  */
 public final class ConvolutionVerdicts {
 
@@ -104,7 +105,7 @@ public final class ConvolutionVerdicts {
     }
 
     private static Path file(Path directory, Workload w, String isa) {
-        String text = String.join("\n", cpuIdentity(), libtorchVersion(), String.valueOf(isa), w.spec().name(),
+        String text = String.join("\n", cpuIdentity(), libtorchVersion(), ConvolutionCheck.METHOD, String.valueOf(isa), w.spec().name(),
                 Integer.toString(w.imageSize()), w.batches().toString(), Boolean.toString(w.gradients()), w.threadSetting());
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
