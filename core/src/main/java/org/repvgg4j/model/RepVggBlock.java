@@ -91,11 +91,10 @@ public final class RepVggBlock extends AbstractBlock {
         } else {
             NDArray threeByThree;
             NDArray oneByOne;
-            NDArray x = inputs.singletonOrThrow();
-            if (plan.stride() == 2 && training && x.hasGradient()) {
+            if (plan.stride() == 2 && training && plan.layer() > 0) {
                 // Both branches from the input's 2x2 phases: no strided input gradient for oneDNN
                 // to get wrong (StrideTwoPhases). The stem's input, an image, needs no gradient.
-                NDList phases = StrideTwoPhases.split(x);
+                NDList phases = StrideTwoPhases.split(inputs.singletonOrThrow());
                 threeByThree = dense.forwardPhases(store, phases, training).singletonOrThrow();
                 oneByOne = pointwise.forwardPhases(store, phases, training).singletonOrThrow();
                 phases.close();

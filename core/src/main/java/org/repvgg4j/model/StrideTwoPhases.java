@@ -66,13 +66,12 @@ public final class StrideTwoPhases {
             throw new IllegalArgumentException("a 3x3 or 1x1 kernel is needed, got " + w.getShape());
         }
         Shape size = phases.get(0).getShape();
+        NDList taps = taps(w);
         NDArray sum = null;
         for (int phase = 0; phase < 4; phase++) {
             boolean oddRow = phase >= 2;
             boolean oddColumn = phase % 2 == 1;
-            NDArray taps = w.get(":, :, " + (oddRow ? "::2" : "1:2") + ", " + (oddColumn ? "::2" : "1:2"));
-            NDArray convolved = convolve(phases.get(phase), taps, oddRow ? 1 : 0, oddColumn ? 1 : 0, groups);
-            taps.close();
+            NDArray convolved = convolve(phases.get(phase), taps.get(phase), oddRow ? 1 : 0, oddColumn ? 1 : 0, groups);
             // A 2-tap direction padded on both sides gives one extra output at the end: drop it.
             NDArray cropped = oddRow || oddColumn
                     ? convolved.get(":, :, :{}, :{}", size.get(2), size.get(3))
@@ -89,7 +88,33 @@ public final class StrideTwoPhases {
                 sum = next;
             }
         }
+        taps.close();
         return sum;
+    }
+
+    /**
+     * A 3x3 kernel's taps per phase, in {@link #split}'s order: the middle tap (1x1), the middle
+     * row's outer taps (1x2), the middle column's outer taps (2x1) and the corners (2x2). Made with
+     * splits and concatenations, whose gradients are a concatenation and views, rather than strided
+     * slices, whose gradients are each a zero-filled copy of the whole kernel.
+     */
+    static NDList taps(NDArray w) {
+        NDList rows = w.split(3, 2);
+        NDArray outerRows = rows.get(0).concat(rows.get(2), 2);
+        NDList middle = columnTaps(rows.get(1));
+        NDList outer = columnTaps(outerRows);
+        rows.close();
+        outerRows.close();
+        return new NDList(middle.get(0), middle.get(1), outer.get(0), outer.get(1));
+    }
+
+    /** The middle column and the two outer columns of a kernel with 3 columns. */
+    private static NDList columnTaps(NDArray kernel) {
+        NDList columns = kernel.split(3, 3);
+        NDList taps = new NDList(columns.get(1), columns.get(0).concat(columns.get(2), 3));
+        columns.get(0).close();
+        columns.get(2).close();
+        return taps;
     }
 
     /** {@link #convolve(NDList, NDArray, int)} for an input that is not yet split. */
