@@ -39,6 +39,8 @@ repvgg_malloc_for() {
 # learned from wrong gradients (docs/BENCHMARKS.md, "Wrong convolutions"). `repvgg doctor --known`
 # checks the convolutions against float64 references; this runs it once per machine and libtorch
 # version, caches the verdict, and exports ONEDNN_MAX_CPU_ISA=AVX2 where the default is wrong.
+# (The train form now avoids the strided gradients that were wrong, and `train` and `bench` switch
+# back to the default kernels for their own run where those are right: cli's IsaChoice.)
 # A value the caller has set (even empty) wins and skips the check.
 repvgg_onednn_isa() {  # the CLI jar, the project's pom.xml
   [[ -n "${ONEDNN_MAX_CPU_ISA+x}" ]] && return 0
