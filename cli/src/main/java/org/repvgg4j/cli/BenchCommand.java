@@ -156,8 +156,10 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         if (model == null && (trainStep || engines.contains(ForwardBench.ENGINE))
                 && networks.stream().allMatch(n -> n instanceof RepVggSpec)) {
             // Before the engine loads: this run's convolutions may be right with oneDNN's faster default kernels.
-            IsaChoice.applyFor(networks.stream().map(n -> new ConvolutionVerdicts.Workload((RepVggSpec) n, imageSize,
-                    new TreeSet<>(batches), trainStep, threads)).toList(), err());
+            List<ConvolutionVerdicts.Workload> workloads = networks.stream().map(n -> new ConvolutionVerdicts.Workload(
+                    (RepVggSpec) n, imageSize, new TreeSet<>(batches), trainStep, threads)).toList();
+            IsaChoice.applyFor(workloads, err());
+            StridedChoice.applyFor(workloads, err());
         }
         if (threads != null) {
             ai.djl.engine.Engine.getInstance();

@@ -1,5 +1,10 @@
 package org.repvgg4j.cli;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -9,14 +14,16 @@ import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionCheck;
 import org.repvgg4j.platform.ConvolutionCheck.Problem;
 import org.repvgg4j.platform.ConvolutionCheck.Result;
+import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.platform.OneDnnIsa;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "doctor", mixinStandardHelpOptions = true,
         description = {"Checks that the engine computes a network's convolutions correctly on this machine:",
             "each distinct convolution of the train form, forward and backward, in float32 as training runs it",
-            "against float64 matrix products. Exit code 1 when any is wrong.",
+            "against float64 matrix products. Exit code 1 when any is wrong (with --strided: 0 once all are checked).",
             "The repvgg launcher runs it once per machine (--known) and limits oneDNN to AVX2 where",
             "the default instruction set gives wrong results; train and bench run it once per network,",
             "size and batch sizes and use the default kernels where they are right."})
@@ -43,8 +50,28 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "print only the verdict line")
     boolean quiet;
 
+    @Option(names = "--strided", description = {"check instead the stride-2 layers' (after the stem) convolutions as",
+        "strided ones, with their input gradient, which training then may run strided; for some shapes that",
+        "gradient kills the process"})
+    boolean strided;
+
+    @Option(names = "--strided-list", paramLabel = "FILE", description = "with --strided: append each right one to FILE"
+            + " as soon as it is checked, one line of numbers each")
+    Path stridedList;
+
     @Override
-    public Integer call() {
+    public Integer call() throws IOException {
+        for (int size : imageSizes) {
+            if (size < 8) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--image-size must be at least 8, got " + size);
+            }
+        }
+        if (strided) {
+            return checkStrided();
+        }
+        if (stridedList != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--strided-list needs --strided");
+        }
         Set<Problem> problems = new LinkedHashSet<>();
         for (int size : imageSizes) {
             for (int batch : batches) {
@@ -67,5 +94,40 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
                 forwardOnly ? " in the forward pass" : "", ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE,
                 OneDnnIsa.describe());
         return wrong == 0 ? 0 : 1;
+    }
+
+    private int checkStrided() throws IOException {
+        Set<Problem> problems = new LinkedHashSet<>();
+        for (int size : imageSizes) {
+            for (int batch : batches) {
+                problems.addAll(ConvolutionCheck.stridedProblemsOf(arch, size, batch));
+            }
+        }
+        if (!quiet) {
+            out().printf("%-55s %10s %10s %10s%n", "strided convolution", "output", "grad in", "grad w");
+            out().flush();
+        }
+        List<Result> results = new ArrayList<>();
+        ConvolutionCheck.runStrided(new ArrayList<>(problems), 0, r -> {
+            results.add(r);
+            if (!quiet) {
+                out().printf("%-55s %10.1e %10.1e %10.1e%s%n", r.problem().describe(), r.output(), r.inputGradient(),
+                        r.weightGradient(), r.wrong() ? "  WRONG: " + r.wrongParts() : "");
+                out().flush();
+            }
+            if (stridedList != null && !r.wrong()) {
+                // One line at a time, so that what was checked survives a later crash.
+                try {
+                    Files.writeString(stridedList, ConvolutionVerdicts.line(r.problem()) + "\n", StandardOpenOption.CREATE,
+                            StandardOpenOption.APPEND);
+                } catch (IOException e) {
+                    throw new UncheckedIOException("cannot write " + stridedList + ": " + e.getMessage(), e);
+                }
+            }
+        });
+        long wrong = results.stream().filter(Result::wrong).count();
+        out().printf("%d of %d strided convolutions wrong (relative error above %.0e) with %s=%s%n", wrong,
+                results.size(), ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE, OneDnnIsa.describe());
+        return 0;
     }
 }

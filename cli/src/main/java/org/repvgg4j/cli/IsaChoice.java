@@ -86,6 +86,15 @@ final class IsaChoice {
         err.println("repvgg: checking once whether oneDNN's " + isa + " kernels are right for " + workload.describe()
                 + " (repvgg doctor in a child process; the verdict is cached) ...");
         err.flush();
+        List<String> command = doctorCommand(workload);
+        if (!workload.gradients()) {
+            command.add("--forward-only");
+        }
+        return runChild(command, isa) == 0;
+    }
+
+    /** {@code repvgg doctor} in a child JVM on the workload's network, size, batch sizes and threads, quiet. */
+    static List<String> doctorCommand(Workload workload) {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-Xmx1g", "-Dai.djl.offline=true"));
         String threads = workload.threads() != null ? workload.threads().toString()
@@ -96,26 +105,35 @@ final class IsaChoice {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), RepVggCommand.class.getName(), "doctor",
                 "--arch", workload.spec().name(), "--image-size", Integer.toString(workload.imageSize()), "--batch",
                 workload.batches().stream().map(String::valueOf).collect(Collectors.joining(",")), "--quiet"));
-        if (!workload.gradients()) {
-            command.add("--forward-only");
-        }
+        return command;
+    }
+
+    /**
+     * Runs a child with {@code ONEDNN_MAX_CPU_ISA=isa} ({@code null}: unset), output discarded; its
+     * exit code, or -1 when it could not start or ran out of time.
+     */
+    static int runChild(List<String> command, String isa) {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD);
         Map<String, String> env = builder.environment();
-        env.put(OneDnnIsa.VARIABLE, isa);
+        if (isa == null) {
+            env.remove(OneDnnIsa.VARIABLE);
+        } else {
+            env.put(OneDnnIsa.VARIABLE, isa);
+        }
         env.remove(AUTO);
         try {
             Process child = builder.start();
             if (!child.waitFor(CHECK_TIMEOUT_MINUTES, TimeUnit.MINUTES)) {
                 child.destroyForcibly();
-                return false;
+                return -1;
             }
-            return child.exitValue() == 0;
+            return child.exitValue();
         } catch (IOException e) {
-            return false;
+            return -1;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return -1;
         }
     }
 }

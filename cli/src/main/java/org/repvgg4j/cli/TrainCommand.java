@@ -145,8 +145,10 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "%d epochs, batch %d, lr %.4g%n", resume ? "resuming" : "training", settings.spec().name(),
                 train.size(), val.size(), classes.size(), settings.imageSize(), settings.imageSize(), settings.epochs(),
                 settings.batchSize(), settings.lr());
-        IsaChoice.applyFor(List.of(ConvolutionVerdicts.Workload.training(settings.spec(), settings.imageSize(),
-                settings.batchSize(), val.size())), err);
+        List<ConvolutionVerdicts.Workload> workloads = List.of(ConvolutionVerdicts.Workload.training(settings.spec(),
+                settings.imageSize(), settings.batchSize(), val.size()));
+        IsaChoice.applyFor(workloads, err);
+        StridedChoice.applyFor(workloads, err);
         ProgressLine bar = new ProgressLine(err);
         return TrainingRun.run(runDir, settings, classes, train, val, resume, new TrainingRun.Listener() {
             @Override

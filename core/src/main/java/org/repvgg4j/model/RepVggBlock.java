@@ -91,9 +91,7 @@ public final class RepVggBlock extends AbstractBlock {
         } else {
             NDArray threeByThree;
             NDArray oneByOne;
-            if (plan.stride() == 2 && training && plan.layer() > 0) {
-                // Both branches from the input's 2x2 phases: no strided input gradient for oneDNN
-                // to get wrong (StrideTwoPhases). The stem's input, an image, needs no gradient.
+            if (training && trainsFromPhases(inputs.singletonOrThrow().getShape())) {
                 NDList phases = StrideTwoPhases.split(inputs.singletonOrThrow());
                 threeByThree = dense.forwardPhases(store, phases, training).singletonOrThrow();
                 oneByOne = pointwise.forwardPhases(store, phases, training).singletonOrThrow();
@@ -121,6 +119,17 @@ public final class RepVggBlock extends AbstractBlock {
         NDArray out = Activation.relu(sum);
         sum.close();
         return new NDList(out);
+    }
+
+    /**
+     * Whether training computes this block from its input's 2x2 phases: a stride-2 block after the
+     * stem, so that oneDNN is never asked for a strided input gradient, which it gets wrong for some
+     * shapes on some machines (StrideTwoPhases); unless this input shape was checked right strided
+     * (StridedTraining). The stem's input, an image, needs no gradient.
+     */
+    boolean trainsFromPhases(Shape input) {
+        return plan.stride() == 2 && plan.layer() > 0 && !StridedTraining.allowed(input.get(0), plan.inChannels(),
+                plan.outChannels(), input.get(2), input.get(3), plan.groups());
     }
 
     @Override

@@ -14,9 +14,11 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.model.StrideTwoPhases;
+import org.repvgg4j.model.StridedTraining;
 
 /**
  * Checks that the engine computes a network's convolutions correctly on this machine: each
@@ -129,6 +131,62 @@ public final class ConvolutionCheck {
     }
 
     /**
+     * The stride-2 convolutions that training could run strided, if they are right: per block after
+     * the stem its 3x3 and 1x1 branch at the block's input size.
+     */
+    public static List<Problem> stridedProblemsOf(RepVggSpec spec, int imageSize, int batch) {
+        Set<Problem> problems = new LinkedHashSet<>();
+        int size = imageSize;
+        for (BlockPlan block : spec.blocks()) {
+            if (block.stride() == 2 && block.layer() > 0) {
+                for (int kernel : new int[] {3, 1}) {
+                    problems.add(new Problem(batch, block.inChannels(), block.outChannels(), kernel, 2, size,
+                            block.groups()));
+                }
+            }
+            size = block.outputSize(size);
+        }
+        return new ArrayList<>(problems);
+    }
+
+    /**
+     * Checks each problem as a strided convolution with its input gradient ({@link #checkStrided}),
+     * handing each result to {@code done} as soon as it is known. Run it in a process of its own:
+     * for some shapes oneDNN's strided input gradient kills the process (see {@link #check}).
+     */
+    public static void runStrided(List<Problem> problems, long seed, Consumer<Result> done) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (Problem problem : problems) {
+                try (NDManager scope = manager.newSubManager()) {
+                    done.accept(checkStrided(scope, problem, seed));
+                }
+            }
+        }
+    }
+
+    /** One problem as the engine's strided convolution, output and both gradients, against float64. */
+    public static Result checkStrided(NDManager manager, Problem p, long seed) {
+        Random random = new Random(seed);
+        NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
+        NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
+        NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
+        NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
+                upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
+        NDArray[] single = forwardBackward(p, x, w, upstream, true, ConvolutionCheck::engineConvolution);
+        return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
+                relativeError(single[2], reference[2]));
+    }
+
+    /** The problem as {@link StridedTraining} names a stride-2 convolution. */
+    public static StridedTraining.Convolution strided(Problem p) {
+        if (p.stride() != 2) {
+            throw new IllegalArgumentException("not a stride-2 convolution: " + p.describe());
+        }
+        return new StridedTraining.Convolution(p.batch(), p.inChannels(), p.outChannels(), p.kernel(), p.size(),
+                p.groups());
+    }
+
+    /**
      * Convolutions this check has seen go wrong on a machine, at sizes small enough to check in a
      * second: the launcher's probe of whether oneDNN's default instruction set can be trusted.
      */
@@ -185,7 +243,10 @@ public final class ConvolutionCheck {
         return new Result(p, output, inputGradient, weightGradient);
     }
 
-    /** Whether training computes this convolution from the input's phases (StrideTwoPhases). */
+    /**
+     * Whether training may compute this convolution from the input's phases (StrideTwoPhases): every
+     * stride-2 3x3 and 1x1 convolution, unless it was checked right strided (StridedTraining).
+     */
     static boolean phased(Problem p) {
         return (p.kernel() == 3 || p.kernel() == 1) && p.stride() == 2;
     }

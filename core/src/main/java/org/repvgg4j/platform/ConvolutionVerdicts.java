@@ -30,6 +30,9 @@ import org.repvgg4j.model.RepVggSpec;
  */
 public final class ConvolutionVerdicts {
 
+    /** The method part of the key for {@link #readStrided}'s lists, and their first line. */
+    private static final String STRIDED = "strided";
+
     /**
      * The convolutions of a run: a network at one input size, at these batch sizes, with gradients
      * (training) or without (inference), on {@code threads} threads ({@code null}: the engine's
@@ -93,19 +96,72 @@ public final class ConvolutionVerdicts {
 
     /** Best effort, atomically: an unwritable cache only means checking again next time. */
     public static void write(Path directory, Workload workload, String isa, boolean right) {
-        Path file = file(directory, workload, isa);
+        writeAtomically(directory, file(directory, workload, isa), right ? "right\n" : "wrong\n");
+    }
+
+    private static void writeAtomically(Path directory, Path file, String text) {
         try {
             Files.createDirectories(directory);
             Path tmp = Files.createTempFile(directory, file.getFileName().toString(), ".tmp");
-            Files.writeString(tmp, right ? "right\n" : "wrong\n");
+            Files.writeString(tmp, text);
             Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             // checked again on the next run
         }
     }
 
+    /**
+     * The stride-2 convolutions of the workload found right strided with {@code isa}
+     * ({@link ConvolutionCheck#checkStrided}), empty when not checked yet.
+     */
+    public static Optional<List<ConvolutionCheck.Problem>> readStrided(Path directory, Workload workload, String isa) {
+        try {
+            List<String> lines = Files.readAllLines(file(directory, workload, isa, STRIDED));
+            if (lines.isEmpty() || !lines.get(0).equals(STRIDED)) {
+                return Optional.empty();
+            }
+            List<ConvolutionCheck.Problem> right = new ArrayList<>();
+            for (String line : lines.subList(1, lines.size())) {
+                right.add(problem(line));
+            }
+            return Optional.of(right);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** Best effort, atomically, as {@link #write}. */
+    public static void writeStrided(Path directory, Workload workload, String isa, List<ConvolutionCheck.Problem> right) {
+        StringBuilder text = new StringBuilder(STRIDED).append('\n');
+        right.forEach(p -> text.append(line(p)).append('\n'));
+        writeAtomically(directory, file(directory, workload, isa, STRIDED), text.toString());
+    }
+
+    /** A problem as one line of numbers: batch, input and output channels, kernel, stride, size, groups. */
+    public static String line(ConvolutionCheck.Problem p) {
+        return p.batch() + " " + p.inChannels() + " " + p.outChannels() + " " + p.kernel() + " " + p.stride() + " "
+                + p.size() + " " + p.groups();
+    }
+
+    /** {@link #line}'s inverse; an {@link IllegalArgumentException} for anything else. */
+    public static ConvolutionCheck.Problem problem(String line) {
+        String[] fields = line.trim().split(" ");
+        if (fields.length != 7) {
+            throw new IllegalArgumentException("not a convolution line (7 numbers): '" + line + "'");
+        }
+        int[] v = new int[7];
+        for (int i = 0; i < 7; i++) {
+            v[i] = Integer.parseInt(fields[i]);
+        }
+        return new ConvolutionCheck.Problem(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
+    }
+
     private static Path file(Path directory, Workload w, String isa) {
-        String text = String.join("\n", cpuIdentity(), libtorchVersion(), ConvolutionCheck.METHOD, String.valueOf(isa), w.spec().name(),
+        return file(directory, w, isa, ConvolutionCheck.METHOD);
+    }
+
+    private static Path file(Path directory, Workload w, String isa, String method) {
+        String text = String.join("\n", cpuIdentity(), libtorchVersion(), method, String.valueOf(isa), w.spec().name(),
                 Integer.toString(w.imageSize()), w.batches().toString(), Boolean.toString(w.gradients()), w.threadSetting());
         try {
             byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));

@@ -74,4 +74,31 @@ class ConvolutionCheckTest {
         assertThat(nan.wrong()).isTrue();
         assertThat(nan.wrongParts()).isEqualTo("output");
     }
+
+    @Test
+    void theStridedProblemsAreTheStrideTwoLayersAfterTheStemBothBranches() {
+        List<Problem> strided = ConvolutionCheck.stridedProblemsOf(RepVggSpec.parse("A0"), 224, 32);
+        assertThat(strided).containsExactly(
+                new Problem(32, 48, 48, 3, 2, 112, 1), new Problem(32, 48, 48, 1, 2, 112, 1),
+                new Problem(32, 48, 96, 3, 2, 56, 1), new Problem(32, 48, 96, 1, 2, 56, 1),
+                new Problem(32, 96, 192, 3, 2, 28, 1), new Problem(32, 96, 192, 1, 2, 28, 1),
+                new Problem(32, 192, 1280, 3, 2, 14, 1), new Problem(32, 192, 1280, 1, 2, 14, 1));
+        assertThat(ConvolutionCheck.strided(strided.get(2)))
+                .isEqualTo(new org.repvgg4j.model.StridedTraining.Convolution(32, 48, 96, 3, 56, 1));
+    }
+
+    @Test
+    void theStridedCheckMeasuresTheEnginesStridedConvolutionWithItsInputGradient() {
+        Problem p = new Problem(2, 8, 16, 3, 2, 9, 1);
+        List<Result> results = new java.util.ArrayList<>();
+        ConvolutionCheck.runStrided(List.of(p, new Problem(2, 8, 16, 1, 2, 9, 1)), 0, results::add);
+        assertThat(results).hasSize(2);
+        for (Result r : results) {
+            // Outputs and weight gradients are right everywhere this was run; the input gradient is the
+            // question, and must at least be measured.
+            assertThat(r.output()).isLessThan(ConvolutionCheck.TOLERANCE);
+            assertThat(r.weightGradient()).isLessThan(ConvolutionCheck.TOLERANCE);
+            assertThat(r.inputGradient()).isNotNaN().isGreaterThan(0.0);
+        }
+    }
 }

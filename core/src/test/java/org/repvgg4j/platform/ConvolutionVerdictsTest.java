@@ -50,4 +50,31 @@ class ConvolutionVerdictsTest {
         assertThat(w.problems()).hasSize(2 * ConvolutionCheck.problemsOf(TINY, 16, 3).size());
         assertThat(w.describe()).isEqualTo(TINY.name() + " at 16x16, batch 1, 3, training");
     }
+
+    @Test
+    void stridedListsAreKeptApartFromVerdictsAndReadBackExactly(@TempDir Path dir) {
+        Workload w = Workload.training(TINY, 32, 8, 20);
+        List<ConvolutionCheck.Problem> right = ConvolutionCheck.stridedProblemsOf(TINY, 32, 8).subList(0, 3);
+        assertThat(ConvolutionVerdicts.readStrided(dir, w, "DEFAULT")).isEmpty();
+        ConvolutionVerdicts.write(dir, w, "DEFAULT", true);
+        assertThat(ConvolutionVerdicts.readStrided(dir, w, "DEFAULT")).as("a verdict is not a list").isEmpty();
+
+        ConvolutionVerdicts.writeStrided(dir, w, "DEFAULT", right);
+        ConvolutionVerdicts.writeStrided(dir, w, null, List.of());
+        assertThat(ConvolutionVerdicts.readStrided(dir, w, "DEFAULT")).contains(right);
+        assertThat(ConvolutionVerdicts.readStrided(dir, w, null)).as("checked, none right").contains(List.of());
+        assertThat(ConvolutionVerdicts.readStrided(dir, w, "AVX2")).isEmpty();
+        assertThat(ConvolutionVerdicts.read(dir, w, "DEFAULT")).contains(true);
+    }
+
+    @Test
+    void aConvolutionLineReadsBackAndAnythingElseIsRefused() {
+        ConvolutionCheck.Problem p = new ConvolutionCheck.Problem(32, 48, 96, 3, 2, 12, 2);
+        assertThat(ConvolutionVerdicts.line(p)).isEqualTo("32 48 96 3 2 12 2");
+        assertThat(ConvolutionVerdicts.problem(ConvolutionVerdicts.line(p))).isEqualTo(p);
+        for (String bad : List.of("", "32 48 96 3 2 12", "32 48 96 3 2 1x 2", "32 48 96 3 2 12 2 1", "0 48 96 3 2 12 1")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> ConvolutionVerdicts.problem(bad))
+                    .as("'%s'", bad).isInstanceOf(IllegalArgumentException.class);
+        }
+    }
 }
