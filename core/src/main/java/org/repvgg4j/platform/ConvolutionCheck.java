@@ -166,15 +166,7 @@ public final class ConvolutionCheck {
 
     /** One problem as the engine's strided convolution, output and both gradients, against float64. */
     public static Result checkStrided(NDManager manager, Problem p, long seed) {
-        Random random = new Random(seed);
-        NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
-        NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
-        NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
-        NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
-                upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
-        NDArray[] single = forwardBackward(p, x, w, upstream, true, ConvolutionCheck::engineConvolution);
-        return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
-                relativeError(single[2], reference[2]));
+        return check(manager, p, seed, false);
     }
 
     /** The problem as {@link StridedTraining} names a stride-2 convolution. */
@@ -216,13 +208,18 @@ public final class ConvolutionCheck {
 
     /** Runs one problem in float32 and float64 on the same random data. */
     public static Result check(NDManager manager, Problem p, long seed) {
+        return check(manager, p, seed, phased(p));
+    }
+
+    /** {@code fromPhases}: as training runs a stride-2 layer from its phases; otherwise the engine's convolution alone. */
+    private static Result check(NDManager manager, Problem p, long seed, boolean fromPhases) {
         Random random = new Random(seed);
         NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
         NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
         NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
         NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
                 upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
-        if (!phased(p)) {
+        if (!fromPhases) {
             NDArray[] single = forwardBackward(p, x, w, upstream, true, ConvolutionCheck::engineConvolution);
             return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
                     relativeError(single[2], reference[2]));
