@@ -45,14 +45,12 @@ final class StridedChoice {
             List<Problem> strided = decide(workload, isa, ConvolutionVerdicts.directory(),
                     w -> rightInChildProcess(w, isa, err));
             StridedTraining.allow(strided.stream().map(ConvolutionCheck::strided).toList());
-            // A layer trains strided when both its branches are right at every batch size.
-            for (int batch : workload.batches()) {
-                List<Problem> layers = ConvolutionCheck.stridedProblemsOf(workload.spec(), workload.imageSize(), batch);
-                for (int i = 0; i + 1 < layers.size(); i += 2) {
-                    total++;
-                    if (strided.contains(layers.get(i)) && strided.contains(layers.get(i + 1))) {
-                        right++;
-                    }
+            // A layer trains strided when both its branches, 3x3 then 1x1 in the list, are right.
+            List<Problem> branches = problems(workload);
+            for (int i = 0; i + 1 < branches.size(); i += 2) {
+                total++;
+                if (strided.contains(branches.get(i)) && strided.contains(branches.get(i + 1))) {
+                    right++;
                 }
             }
         }
