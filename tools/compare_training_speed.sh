@@ -2,7 +2,9 @@
 # Training speed, ours vs PyTorch 1.13 (Debian's python3-torch), in one run on this machine:
 # RepVGG-A0 train form, full training steps (forward, loss, backward, Nesterov SGD) on a fixed
 # random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64. Prints img/s and ratios:
-# ROUNDS (3) rounds of ours then PyTorch back to back, and the median round's ratio with the range.
+# ROUNDS (3) rounds, and the median round's ratio with the range. In each round the two take turns
+# step by step (ours one step, then PyTorch one), so both meet the same moments of a shared machine's
+# load; back-to-back runs of each met different loads and swung by 20-40% on the same code.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${THREADS:-2}"
@@ -15,16 +17,17 @@ if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   apt-get install -y python3-torch >/dev/null
 fi
 rounds="${ROUNDS:-3}"
-run() {  # batch size warmup iterations; ROUNDS times ours then PyTorch, back to back
+run() {  # batch size warmup iterations; ROUNDS rounds of the two taking turns step by step
   local results=()
   for round in $(seq 1 "$rounds"); do
-    ours=$(REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" "$here/repvgg" bench --train-step --arch A0 \
-        --classes 1000 --batch "$1" --image-size "$2" --warmup "$3" --iterations "$4" --json | tail -1)
-    theirs=$(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py --batch "$1" --size "$2" \
-        --warmup "$3" --iterations "$4" --threads "$threads")
-    echo "round $round ours:    $ours"
-    echo "round $round pytorch: $theirs"
-    results+=("$ours" "$theirs")
+    # PyTorch drives: ours runs a step, then PyTorch, and so on (compare_training_speed.py --ours).
+    mapfile -t pair < <(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py \
+        --batch "$1" --size "$2" --warmup "$3" --iterations "$4" --threads "$threads" \
+        --ours env GLIBC_TUNABLES="$GLIBC_TUNABLES" REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" \
+        "$here/repvgg" bench --train-step --arch A0 | grep '^{')
+    echo "round $round ours:    ${pair[0]}"
+    echo "round $round pytorch: ${pair[1]}"
+    results+=("${pair[0]}" "${pair[1]}")
   done
   python3 - "${results[@]}" <<'PY'
 import json, sys
@@ -33,9 +36,10 @@ pairs = sorted(((o["images_per_s"] / t["images_per_s"], o, t) for o, t in zip(ru
 ratio, o, t = pairs[len(pairs) // 2]
 print(f"batch {o['batch']} at {o['input_size']}x{o['input_size']}: ours {o['images_per_s']:.1f} img/s, "
       f"PyTorch {t['images_per_s']:.1f} img/s, ratio {ratio:.2f}x (median of {len(pairs)} rounds; "
-      f"range {pairs[0][0]:.2f}-{pairs[-1][0]:.2f}x); oneDNN kernels: ours {o.get('onednn_isa')}, "
-      f"PyTorch {t.get('onednn_isa')}")
+      f"range {pairs[0][0]:.2f}-{pairs[-1][0]:.2f}x; step by step within that round: {t['paired_ratio']:.2f}x); "
+      f"oneDNN kernels: ours {o.get('onednn_isa')}, PyTorch {t.get('onednn_isa')}")
 PY
 }
-run 32 224 2 5
-run 64 64 3 10
+# Warm-up steps, then timed ones (our JVM is still compiling its hot code during its first steps).
+run 32 224 3 10
+run 64 64 5 20

@@ -125,6 +125,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             description = "time training steps (forward, loss, backward, SGD update) of the train form instead of inference")
     boolean trainStep;
 
+    @Option(names = "--lockstep",
+            description = "--train-step: before each step (warm-up included) wait for a line on standard input, and after it"
+                    + " print 'lockstep <step> <ms>'; lets another program take turns with this one"
+                    + " (tools/compare_training_speed.py)")
+    boolean lockstep;
+
     private boolean fp32 = true;
     private boolean int8;
 
@@ -145,6 +151,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         }
         fp32 = !p.equals("int8");
         int8 = !p.equals("fp32");
+        if (lockstep && !trainStep) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--lockstep paces --train-step runs only");
+        }
         if (int8 && (!engines.contains(OnnxRuntimeBench.ENGINE) || calibration == null || trainStep)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision int8 times the deploy form in ONNX Runtime: it needs --engine onnxruntime (or both), "
@@ -219,7 +228,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         return choices;
     }
 
-    private void timeTrainingSteps(List<Object> networks, List<Measurement> results, Ceilings ceilings) {
+    private void timeTrainingSteps(List<Object> networks, List<Measurement> results, Ceilings ceilings)
+            throws java.io.IOException {
         for (Object n : networks) {
             if (!(n instanceof RepVggSpec arch)) {
                 throw new CommandLine.ParameterException(spec.commandLine(),
@@ -229,7 +239,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 if (!json) {
                     err().printf("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
                 }
-                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, warmup, iterations);
+                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, warmup, iterations,
+                        lockstep ? new LineLockstep(System.in, out()) : TrainStepBench.Pacer.NONE);
                 results.add(m);
                 if (json) {
                     out().println(toJson(m, ceilings));

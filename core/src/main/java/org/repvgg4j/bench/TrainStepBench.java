@@ -11,6 +11,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -32,7 +34,35 @@ public final class TrainStepBench {
 
     private TrainStepBench() {}
 
+    /**
+     * Called around every step, warm-up included: lets another program take turns with this one, so
+     * that both are timed through the same moments of a shared machine's load.
+     */
+    public interface Pacer {
+        Pacer NONE = new Pacer() {
+            @Override
+            public void before(int step) {}
+
+            @Override
+            public void after(int step, double millis) {}
+        };
+
+        /** Blocks until step {@code step} (0-based, warm-up first) may start. */
+        void before(int step) throws IOException;
+
+        void after(int step, double millis) throws IOException;
+    }
+
     public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup, int iterations) {
+        try {
+            return run(spec, numClasses, batch, inputSize, warmup, iterations, Pacer.NONE);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // Pacer.NONE throws nothing
+        }
+    }
+
+    public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup, int iterations,
+            Pacer pacer) throws IOException {
         List<Double> millis = new ArrayList<>(iterations);
         RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses);
         try (Model model = Model.newInstance("bench", Device.cpu())) {
@@ -50,6 +80,7 @@ public final class TrainStepBench {
                 int[] labels = new Random(0).ints(batch, 0, numClasses).toArray();
                 NDArray y = data.create(labels);
                 for (int i = 0; i < warmup + iterations; i++) {
+                    pacer.before(i);
                     long start = System.nanoTime();
                     try (NDManager step = data.newSubManager()) {
                         // Each step's batch lives in the step's manager, as a training batch does.
@@ -66,6 +97,7 @@ public final class TrainStepBench {
                         sgd.step(parameters); // as TrainingRun updates
                     }
                     long elapsed = System.nanoTime() - start;
+                    pacer.after(i, elapsed / 1e6);
                     if (i >= warmup) {
                         millis.add(elapsed / 1e6);
                     }
