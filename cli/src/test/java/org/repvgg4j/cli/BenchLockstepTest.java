@@ -1,0 +1,74 @@
+package org.repvgg4j.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+import static org.repvgg4j.cli.CommandsTest.repvgg;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.repvgg4j.cli.CommandsTest.Run;
+
+/** {@code repvgg bench --train-step --lockstep}: the steps another program takes turns with. */
+class BenchLockstepTest {
+
+    private static final String TINY = "depths=1,2,1,1;widths=0.25,0.25,0.25,0.25";
+
+    private static Run withInput(String input, String... args) {
+        InputStream before = System.in;
+        System.setIn(new ByteArrayInputStream(input.getBytes(StandardCharsets.UTF_8)));
+        try {
+            return repvgg(args);
+        } finally {
+            System.setIn(before);
+        }
+    }
+
+    private static String[] trainSteps(String... extra) {
+        List<String> args = new java.util.ArrayList<>(List.of("bench", "--train-step", "--arch", TINY, "--classes", "3",
+                "--batch", "2", "--image-size", "32", "--warmup", "1", "--iterations", "2", "--gemm-size", "0", "--json"));
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
+    @Test
+    void eachStepWaitsForALineAndReportsItsTimeAsTheMeasurementDoes() {
+        Run run = withInput("go\ngo\ngo\n", trainSteps("--lockstep"));
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).hasSize(4);
+        for (int i = 0; i < 3; i++) {
+            assertThat(lines.get(i)).matches("lockstep " + i + " \\d+\\.\\d\\d");
+        }
+        JsonObject m = JsonParser.parseString(lines.get(3)).getAsJsonObject();
+        JsonArray runMs = m.getAsJsonArray("run_ms");
+        assertThat(runMs).hasSize(2); // the warm-up step is reported but not timed
+        for (int i = 0; i < 2; i++) {
+            double reported = Double.parseDouble(lines.get(i + 1).split(" ")[2]);
+            assertThat(runMs.get(i).getAsDouble()).isCloseTo(reported, within(0.006));
+        }
+    }
+
+    @Test
+    void inputEndingBeforeTheLastStepIsAnError() {
+        Run run = withInput("go\n", trainSteps("--lockstep"));
+
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.out()).startsWith("lockstep 0 ");
+        assertThat(run.err()).contains("--lockstep: standard input ended before step 1");
+    }
+
+    @Test
+    void lockstepPacesTrainingStepsOnly() {
+        Run run = repvgg("bench", "--arch", TINY, "--form", "deploy", "--lockstep", "--gemm-size", "0");
+
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err()).contains("--lockstep paces --train-step runs only");
+    }
+}
