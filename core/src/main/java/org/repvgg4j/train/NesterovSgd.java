@@ -5,7 +5,9 @@ import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.optimizer.Optimizer;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -65,9 +67,42 @@ public final class NesterovSgd extends Optimizer {
      * One update of every trainable parameter, in place, from its gradient; the gradients are then
      * zeroed for the next backward pass. Use this instead of DJL's {@code Trainer.step()}, which
      * copies every gradient before handing it to {@link #update} (A0: 36 against 26 ms per step,
-     * docs/BENCHMARKS.md).
+     * docs/BENCHMARKS.md). Runs as one call into a TorchScript module ({@link FusedUpdate}) where
+     * that loads, else parameter by parameter ({@link #stepEach}); both compute the same update.
      */
     public void step(Collection<Parameter> parameters) {
+        if (!FusedUpdate.available()) {
+            stepEach(parameters);
+            return;
+        }
+        List<PtNDArray> weights = new ArrayList<>();
+        List<PtNDArray> grads = new ArrayList<>();
+        List<PtNDArray> velocities = new ArrayList<>();
+        List<Double> decays = new ArrayList<>();
+        try {
+            for (Parameter parameter : parameters) {
+                NDArray weight = parameter.getArray();
+                // parameters that took no part in the backward pass are skipped, as PyTorch's SGD does
+                if (!parameter.requiresGradient() || !weight.hasGradient()) {
+                    continue;
+                }
+                PtNDArray grad = JniUtils.getGradient((PtNDArray) weight); // shares the gradient's memory
+                if (grad == null) {
+                    continue;
+                }
+                grads.add(grad);
+                weights.add((PtNDArray) weight);
+                velocities.add((PtNDArray) velocityOf(parameter.getId(), weight));
+                decays.add(decays(parameter.getId()) ? (double) weightDecay : 0.0);
+            }
+            FusedUpdate.run(weights, grads, velocities, decays, learningRate, momentum);
+        } finally {
+            grads.forEach(NDArray::close);
+        }
+    }
+
+    /** {@link #step} one parameter at a time, with DJL's operations. */
+    void stepEach(Collection<Parameter> parameters) {
         for (Parameter parameter : parameters) {
             if (!parameter.requiresGradient()) {
                 continue;
@@ -97,8 +132,8 @@ public final class NesterovSgd extends Optimizer {
 
     /** The update with {@code grad} as scratch: two temporaries per parameter, every other operation in place. */
     private void apply(String parameterId, NDArray weight, NDArray grad) {
-        NDArray v = velocity.computeIfAbsent(parameterId, k -> weight.zerosLike());
-        if (weightDecay != 0 && !noDecay.contains(parameterId)) {
+        NDArray v = velocityOf(parameterId, weight);
+        if (decays(parameterId)) {
             try (NDArray decay = weight.mul(weightDecay)) {
                 grad.addi(decay); // g = grad + wd * w
             }
@@ -108,6 +143,14 @@ public final class NesterovSgd extends Optimizer {
             grad.addi(ahead); // g + mu * v
         }
         weight.subi(grad.muli(learningRate));
+    }
+
+    private NDArray velocityOf(String parameterId, NDArray weight) {
+        return velocity.computeIfAbsent(parameterId, k -> weight.zerosLike());
+    }
+
+    private boolean decays(String parameterId) {
+        return weightDecay != 0 && !noDecay.contains(parameterId);
     }
 
     private static final class Builder extends OptimizerBuilder<Builder> {

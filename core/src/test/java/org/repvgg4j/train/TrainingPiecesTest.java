@@ -122,4 +122,58 @@ class TrainingPiecesTest {
             assertThat(sgd.velocity()).containsOnlyKeys(weight.getId());
         }
     }
+    @Test
+    void theOneCallUpdateIsLoadedAndComputesWhatTheStepByStepOneDoes() {
+        assertThat(FusedUpdate.available()).as("nesterov_update.pt loads in this libtorch").isTrue();
+        try (NDManager m = NDManager.newBaseManager()) {
+            // two copies of three parameters: one decays, one does not, one takes no part
+            List<List<Parameter>> copies = new java.util.ArrayList<>();
+            NDArray start = m.randomNormal(new Shape(6, 5));
+            NDArray bias = m.randomNormal(new Shape(6));
+            for (int c = 0; c < 2; c++) {
+                Parameter w = Parameter.builder().setName("w").setType(Parameter.Type.WEIGHT).build();
+                w.setArray(start.duplicate());
+                w.getArray().setRequiresGradient(true);
+                Parameter b = Parameter.builder().setName("b").setType(Parameter.Type.BIAS).build();
+                b.setArray(bias.duplicate());
+                b.getArray().setRequiresGradient(true);
+                Parameter unused = Parameter.builder().setName("u").setType(Parameter.Type.WEIGHT).build();
+                unused.setArray(m.ones(new Shape(3)));
+                unused.getArray().setRequiresGradient(true);
+                copies.add(List.of(w, b, unused));
+            }
+            NesterovSgd[] sgds = new NesterovSgd[2];
+            for (int c = 0; c < 2; c++) {
+                sgds[c] = new NesterovSgd(0.9f, 0.05f, Set.of(copies.get(c).get(1).getId()));
+            }
+            NDArray x = m.randomNormal(new Shape(4, 5));
+            for (int step = 0; step < 3; step++) {
+                for (int c = 0; c < 2; c++) {
+                    List<Parameter> p = copies.get(c);
+                    try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+                        NDArray y = x.matMul(p.get(0).getArray().transpose()).add(p.get(1).getArray());
+                        collector.backward(y.square().sum());
+                    }
+                    sgds[c].setLearningRate(0.01 * (step + 1)); // the schedule changes the rate every step
+                    if (c == 0) {
+                        sgds[c].step(p);
+                    } else {
+                        sgds[c].stepEach(p);
+                    }
+                    assertThat(p.get(0).getArray().getGradient().toFloatArray()).containsOnly(0f);
+                }
+            }
+            for (int i = 0; i < 2; i++) {
+                float[] fused = copies.get(0).get(i).getArray().toFloatArray();
+                float[] each = copies.get(1).get(i).getArray().toFloatArray();
+                float[] before = (i == 0 ? start : bias).toFloatArray();
+                for (int k = 0; k < fused.length; k++) {
+                    assertThat(fused[k]).isCloseTo(each[k], within(1e-5f));
+                    assertThat(fused[k]).isNotEqualTo(before[k]);
+                }
+            }
+            assertThat(copies.get(0).get(2).getArray().toFloatArray()).containsOnly(1f);
+            assertThat(sgds[0].velocity()).containsOnlyKeys(copies.get(0).get(0).getId(), copies.get(0).get(1).getId());
+        }
+    }
 }
