@@ -93,9 +93,11 @@ public final class NesterovSgd extends Optimizer {
                 grads.add(grad);
                 weights.add((PtNDArray) weight);
                 velocities.add((PtNDArray) velocityOf(parameter.getId(), weight));
-                decays.add(decays(parameter.getId()) ? (double) weightDecay : 0.0);
+                decays.add(decayed(parameter.getId()) ? (double) weightDecay : 0.0);
             }
-            FusedUpdate.run(weights, grads, velocities, decays, learningRate, momentum);
+            if (!weights.isEmpty()) {
+                FusedUpdate.run(weights, grads, velocities, decays, learningRate, momentum);
+            }
         } finally {
             grads.forEach(NDArray::close);
         }
@@ -133,7 +135,7 @@ public final class NesterovSgd extends Optimizer {
     /** The update with {@code grad} as scratch: two temporaries per parameter, every other operation in place. */
     private void apply(String parameterId, NDArray weight, NDArray grad) {
         NDArray v = velocityOf(parameterId, weight);
-        if (decays(parameterId)) {
+        if (decayed(parameterId)) {
             try (NDArray decay = weight.mul(weightDecay)) {
                 grad.addi(decay); // g = grad + wd * w
             }
@@ -149,7 +151,7 @@ public final class NesterovSgd extends Optimizer {
         return velocity.computeIfAbsent(parameterId, k -> weight.zerosLike());
     }
 
-    private boolean decays(String parameterId) {
+    private boolean decayed(String parameterId) {
         return weightDecay != 0 && !noDecay.contains(parameterId);
     }
 

@@ -172,6 +172,7 @@ class TrainingPiecesTest {
                     assertThat(fused[k]).isNotEqualTo(before[k]);
                 }
             }
+            sgds[0].step(List.of(copies.get(0).get(2))); // nothing to update: no call at all
             assertThat(copies.get(0).get(2).getArray().toFloatArray()).containsOnly(1f);
             assertThat(sgds[0].velocity()).containsOnlyKeys(copies.get(0).get(0).getId(), copies.get(0).get(1).getId());
         }
