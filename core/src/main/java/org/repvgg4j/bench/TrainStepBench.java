@@ -12,7 +12,6 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -51,14 +50,6 @@ public final class TrainStepBench {
         void before(int step) throws IOException;
 
         void after(int step, double millis) throws IOException;
-    }
-
-    public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup, int iterations) {
-        try {
-            return run(spec, numClasses, batch, inputSize, warmup, iterations, Pacer.NONE);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e); // Pacer.NONE throws nothing
-        }
     }
 
     public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup, int iterations,

@@ -19,7 +19,7 @@ import java.util.List;
  */
 final class FusedUpdate {
 
-    static final String RESOURCE = "nesterov_update.pt";
+    private static final String RESOURCE = "nesterov_update.pt";
 
     private FusedUpdate() {
     }
