@@ -10,7 +10,8 @@ times in Java. Run with Debian's python3-torch (PyTorch 1.13): /usr/bin/python3.
 
 With --ours followed by a `repvgg bench --train-step` command line, the two take turns step by
 step: ours runs one step (it waits for a line on its standard input, `--lockstep`), then PyTorch
-runs one, and so on. Both are then timed through the same moments of a shared machine's load,
+runs one, and so on, with the order swapped on every other step so that neither side always
+follows the other. Both are then timed through the same moments of a shared machine's load,
 which back-to-back runs are not. Prints ours' JSON line, then PyTorch's with `paired_ratio`: the
 median over the timed pairs of PyTorch's step time over ours'.
 """
@@ -98,9 +99,12 @@ def main():
     step = training_step(args)
     times, ours_times = [], []
     for i in range(args.warmup + args.iterations):
-        if ours:
+        ours_first = i % 2 == 0
+        if ours and ours_first:
             mine = ours.step(i)
         ms = step()
+        if ours and not ours_first:
+            mine = ours.step(i)
         if i >= args.warmup:
             times.append(ms)
             if ours:

@@ -3,8 +3,9 @@
 # RepVGG-A0 train form, full training steps (forward, loss, backward, Nesterov SGD) on a fixed
 # random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64. Prints img/s and ratios:
 # ROUNDS (3) rounds, and the median round's ratio with the range. In each round the two take turns
-# step by step (ours one step, then PyTorch one), so both meet the same moments of a shared machine's
-# load; back-to-back runs of each met different loads and swung by 20-40% on the same code.
+# step by step (one step each, the one going first swapping every step), so both meet the same
+# moments of a shared machine's load; back-to-back runs of each met different loads and swung by
+# 20-40% on the same code.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 threads="${THREADS:-2}"
