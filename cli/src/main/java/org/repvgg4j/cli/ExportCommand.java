@@ -1,7 +1,9 @@
 package org.repvgg4j.cli;
 
 import ai.djl.ndarray.NDManager;
+import java.io.BufferedOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -10,10 +12,13 @@ import java.util.Locale;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import org.repvgg4j.export.CalibrationImages;
+import org.repvgg4j.export.ExportCheck;
 import org.repvgg4j.export.Int8Exporter;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
+import org.repvgg4j.export.TorchScriptExporter;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
+import org.repvgg4j.infer.TorchScriptScorer;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.reparam.Equivalence;
@@ -27,10 +32,12 @@ import picocli.CommandLine.Option;
 
 @Command(name = "export", mixinStandardHelpOptions = true,
         description = {"Write the deploy network as ONNX: opset " + OnnxExporter.OPSET + ", dynamic batch axis,",
-            "class names and preprocessing in the model's metadata_props.",
+            "class names and preprocessing in the model's metadata_props; or, with",
+            "--format torchscript, as a TorchScript archive (model.pt) for torch.jit.load /",
+            "torch::jit::load, with them in its extra file repvgg.json.",
             "A train-form model is converted and verified first. The file is then run in",
-            "ONNX Runtime on a random batch and kept only if its logits equal ours (DJL)",
-            "within 1e-4 of the output scale.",
+            "ONNX Runtime (TorchScript: libtorch) on a random batch and kept only if its logits",
+            "equal ours (DJL) within 1e-4 of the output scale.",
             "--precision int8 writes a statically quantized model instead (QDQ: int8 weights",
             "per output channel, uint8 activations calibrated on --calibration images); it is",
             "checked against fp32 on other images of the list and kept if their top-1 classes",
@@ -40,10 +47,12 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--model", required = true, description = "model directory, train or deploy form")
     Path model;
 
-    @Option(names = "--format", defaultValue = "onnx", description = "export format; only onnx (default: ${DEFAULT-VALUE})")
+    @Option(names = "--format", defaultValue = "onnx", paramLabel = "onnx|torchscript",
+            description = "export format (default: ${DEFAULT-VALUE})")
     String format;
 
-    @Option(names = "--out", description = "file to write (default: model.onnx, or model-int8.onnx with --precision int8, in the model directory)")
+    @Option(names = "--out", description = "file to write (default: model.onnx, model-int8.onnx with --precision int8, "
+            + "or model.pt with --format torchscript, in the model directory)")
     Path out;
 
     @Option(names = "--check-batch", defaultValue = "2", description = "images in the check batch (default: ${DEFAULT-VALUE})")
@@ -84,10 +93,12 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!"onnx".equalsIgnoreCase(format)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--format: '" + format + "' is not supported (supported: onnx)");
-        }
+        boolean torchScript = switch (format.toLowerCase(Locale.ROOT)) {
+            case "onnx" -> false;
+            case "torchscript" -> true;
+            default -> throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--format: '" + format + "' is not supported (supported: onnx, torchscript)");
+        };
         if (checkBatch < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--check-batch must be >= 1, got " + checkBatch);
         }
@@ -97,6 +108,10 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
             default -> throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision: '" + precision + "' is not one of fp32, int8");
         };
+        if (int8 && torchScript) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--precision int8 is written as ONNX only; leave out --format torchscript");
+        }
         if (int8 && calibration == null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision int8 needs --calibration LIST (images to measure activation ranges on)");
@@ -112,7 +127,7 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--calibration-percentile must be in (0, 100], got " + percentile);
         }
-        Path target = out != null ? out : model.resolve(int8 ? "model-int8.onnx" : "model.onnx");
+        Path target = out != null ? out : model.resolve(int8 ? "model-int8.onnx" : torchScript ? "model.pt" : "model.onnx");
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = ModelDirectory.load(model, manager);
             if (deploy.config().form() == Form.TRAIN) {
@@ -128,6 +143,10 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
                 writeInt8(deploy, target);
                 return 0;
             }
+            if (torchScript) {
+                writeTorchScript(deploy, target, manager);
+                return 0;
+            }
             byte[] onnx = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
             Equivalence check = writeVerified(target, onnx, deploy.network(), checkBatch, seed, threads, manager);
             out().println("onnxruntime check: " + OnnxRuntimeCheck.describe(check, checkBatch));
@@ -141,6 +160,29 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
                     OnnxExporter.OPSET, onnx.length / 1e6);
         }
         return 0;
+    }
+
+    private void writeTorchScript(LoadedModel deploy, Path target, NDManager manager) throws IOException {
+        int size = deploy.config().preprocessing().inputSize();
+        Equivalence[] check = new Equivalence[1];
+        // Streamed tensor by tensor: B3's 0.5 GB need not sit in the Java heap twice.
+        writeAtomically(target, stream -> TorchScriptExporter.write(deploy.config(), NetworkWeights.of(deploy.network()),
+                stream), staged -> {
+            try (TorchScriptScorer loaded = TorchScriptScorer.open(staged)) {
+                check[0] = ExportCheck.compare(deploy.network(), loaded, size, checkBatch, seed,
+                        Equivalence.DEFAULT_TOLERANCE, manager);
+            }
+            return check[0].holds();
+        });
+        String described = ExportCheck.describe(check[0], checkBatch, "torchscript");
+        out().println("torchscript check: " + described);
+        if (!check[0].holds()) {
+            throw new IllegalStateException("the TorchScript file does not reproduce the network (" + described + "); "
+                    + target + " not written");
+        }
+        out().printf(Locale.ROOT, "wrote %s: RepVGG-%s deploy form, TorchScript, %d classes, input [batch, 3, %d, %d], "
+                + "%.1f MB%n", target, deploy.config().spec().name(), deploy.config().numClasses(), size, size,
+                Files.size(target) / 1e6);
     }
 
     private void writeInt8(LoadedModel deploy, Path target) throws IOException {
@@ -176,20 +218,32 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
         boolean accept(Path staged) throws IOException;
     }
 
+    /** Writes a file's content to the stream it is given. */
+    interface StagedWriter {
+        void write(OutputStream out) throws IOException;
+    }
+
+    static boolean writeAtomically(Path target, byte[] bytes, StagedCheck check) throws IOException {
+        return writeAtomically(target, out -> out.write(bytes), check);
+    }
+
     /**
-     * Writes {@code bytes} to a hidden sibling of {@code target}, and moves it over {@code target}
+     * Writes a hidden sibling of {@code target} with {@code writer}, and moves it over {@code target}
      * only if {@code check} accepts that very file; nothing is left behind otherwise.
      */
-    static boolean writeAtomically(Path target, byte[] bytes, StagedCheck check) throws IOException {
+    static boolean writeAtomically(Path target, StagedWriter writer, StagedCheck check) throws IOException {
         Path absolute = target.toAbsolutePath().normalize();
         if (Files.isDirectory(absolute)) {
-            throw new IllegalArgumentException(target + " is a directory; --out names the .onnx file to write");
+            throw new IllegalArgumentException(target + " is a directory; --out names the file to write");
         }
         Files.createDirectories(absolute.getParent());
         // Not Files.createTempFile: its owner-only permissions would carry over to the export.
         Path staging = absolute.resolveSibling("." + absolute.getFileName() + "." + UUID.randomUUID() + ".writing");
         try {
-            Files.write(staging, bytes, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+            try (OutputStream out = new BufferedOutputStream(
+                    Files.newOutputStream(staging, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), 1 << 20)) {
+                writer.write(out);
+            }
             boolean accepted = check.accept(staging);
             if (accepted) {
                 Files.move(staging, absolute, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);

@@ -79,6 +79,44 @@ class ExportCommandTest {
     }
 
     @Test
+    void torchScriptExportIsCheckedInLibtorchAndPredictsWithoutAClassFile() throws Exception {
+        Path classes = tmp.resolve("annotations.txt");
+        Files.writeString(classes, "horizontal 0\nvertical 1\n");
+        Path train = initTrain(classes.toString());
+        Path images = StripeImages.write(tmp.resolve("stripes"), 1, 5);
+
+        Run export = repvgg("export", "--model", train.toString(), "--format", "torchscript");
+
+        assertThat(export.exit()).as(export.err()).isZero();
+        Path pt = train.resolve("model.pt");
+        assertThat(export.out())
+                .containsPattern("conversion check: max \\|deploy - train\\| = \\S+, .*: equal")
+                .containsPattern("torchscript check: max \\|torchscript - djl\\| = \\S+, max \\|djl\\| = \\S+, "
+                        + "relative \\S+ \\(limit 1e-04, batch 2\\): equal")
+                .contains("wrote " + pt + ": RepVGG-" + TINY + " deploy form, TorchScript, 2 classes, input [batch, 3, 32, 32]");
+        String[] photos = {images.resolve("horizontal/000.png").toString(), images.resolve("vertical/000.png").toString()};
+        Run fromFile = repvgg("predict", "--model", pt.toString(), "--engine", "pytorch", "--json", "--top", "2",
+                photos[0], photos[1]);
+        Run fromDirectory = repvgg("predict", "--model", train.toString(), "--engine", "pytorch", "--json", "--top", "2",
+                photos[0], photos[1]);
+        assertThat(fromFile.exit()).as(fromFile.err()).isZero();
+        assertThat(fromFile.out()).contains("\"horizontal\"", "\"vertical\"");
+        assertThat(scores(fromFile.out())).containsExactly(scores(fromDirectory.out()), org.assertj.core.data.Offset.offset(1e-5));
+
+        Run int8 = repvgg("export", "--model", train.toString(), "--format", "torchscript", "--precision", "int8",
+                "--calibration", classes.toString());
+        assertThat(int8.exit()).isEqualTo(2);
+        assertThat(int8.err()).contains("--precision int8 is written as ONNX only");
+    }
+
+    /** Every score of predict's --json lines, in order. */
+    private static double[] scores(String json) {
+        return json.lines().map(com.google.gson.JsonParser::parseString)
+                .flatMap(line -> line.getAsJsonObject().getAsJsonArray("top").asList().stream())
+                .mapToDouble(top -> top.getAsJsonObject().get("score").getAsDouble()).toArray();
+    }
+
+    @Test
     void aFailedCheckLeavesNoFile() throws Exception {
         Path train = initTrain("3");
         Path onnx = tmp.resolve("model.onnx");
@@ -106,7 +144,7 @@ class ExportCommandTest {
         Run badFormat = repvgg("export", "--model", tmp.toString(), "--format", "tflite");
         assertThat(badFormat.exit()).isEqualTo(2);
         assertThat(badFormat.err().lines()).hasSize(1);
-        assertThat(badFormat.err()).contains("'tflite' is not supported (supported: onnx)");
+        assertThat(badFormat.err()).contains("'tflite' is not supported (supported: onnx, torchscript)");
 
         Run missing = repvgg("export", "--model", tmp.resolve("nope").toString(), "--out", tmp.resolve("x.onnx").toString());
         assertThat(missing.exit()).isEqualTo(1);

@@ -133,19 +133,10 @@ public final class OnnxExporter {
         return meta;
     }
 
-    /**
-     * A tensor the graph did not use means the weights are of another network (a deeper stage, SE
-     * where the spec has none); exporting without it would silently drop part of the model.
-     */
     private static void refuseUnused(GraphProto.Builder graph, StateDict weights) {
         Set<String> used = new HashSet<>();
         graph.getInitializerList().forEach(t -> used.add(t.getName()));
-        for (String key : weights.keys()) {
-            if (!used.contains(key) && !key.endsWith(".num_batches_tracked")) {
-                throw new IllegalArgumentException("deploy weights: unexpected key '" + key
-                        + "' (the weights are not of this spec's deploy form)");
-            }
-        }
+        DeployTensors.refuseUnused(weights, used);
     }
 
     /** Conv (the fused 3x3 with bias), then SE if the block has it, then Relu; returns the output name. */
@@ -194,18 +185,7 @@ public final class OnnxExporter {
      * data), after checking its shape; returns the name.
      */
     private static String initializer(GraphProto.Builder graph, StateDict weights, String key, long... shape) {
-        if (!weights.contains(key)) {
-            throw new IllegalArgumentException("deploy weights: missing key '" + key + "'");
-        }
-        NDArray array = weights.get(key);
-        long[] actual = array.getShape().getShape();
-        if (!Arrays.equals(actual, shape)) {
-            throw new IllegalArgumentException("deploy weights: key '" + key + "' has shape "
-                    + Arrays.toString(actual) + " but the network expects " + Arrays.toString(shape));
-        }
-        float[] values = array.getDataType() == DataType.FLOAT32
-                ? array.toFloatArray() : array.toType(DataType.FLOAT32, false).toFloatArray();
-        graph.addInitializer(floatTensor(key, values, shape));
+        graph.addInitializer(floatTensor(key, DeployTensors.floats(DeployTensors.require(weights, key, shape)), shape));
         return key;
     }
 

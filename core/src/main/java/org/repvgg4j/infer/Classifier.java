@@ -8,6 +8,8 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
@@ -150,6 +152,13 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
     private static Classifier openTorchScript(Path file, Options options) throws IOException {
         if (options.engine() != Engine.PYTORCH) {
             throw new IllegalArgumentException(file + ": a TorchScript file runs on --engine pytorch only");
+        }
+        Optional<Map<String, String>> meta = TorchScriptScorer.metadata(file);
+        if (meta.isPresent()) {
+            // Written by 'repvgg export --format torchscript': it knows its classes and preprocessing.
+            OnnxModelInfo info = OnnxModelInfo.of(file, meta.get());
+            List<String> classes = options.classFile() != null ? ClassIndex.read(options.classFile()).names() : info.classes();
+            return new Classifier(file.toString(), classes, info.preprocessing(), TorchScriptScorer.open(file));
         }
         if (options.classFile() == null) {
             throw new IllegalArgumentException(file + ": a TorchScript file has no class names; give --classes "

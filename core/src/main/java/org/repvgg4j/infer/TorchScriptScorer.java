@@ -8,17 +8,30 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
+import com.google.gson.Gson;
+import com.google.gson.JsonParseException;
+import com.google.gson.reflect.TypeToken;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
+import org.repvgg4j.export.TorchScriptExporter;
 
 /**
  * A TorchScript classifier (a {@code torch.jit.save} file, as the Python pipeline's conversion step
  * writes for its C++ service) run on DJL's PyTorch engine: NCHW float input, [batch, classes] output.
  */
 public final class TorchScriptScorer implements Scorer {
+
+    private static final Gson GSON = new Gson();
 
     private final Model model;
     private final Path file;
@@ -40,6 +53,31 @@ public final class TorchScriptScorer implements Scorer {
             model.close();
             throw new IOException(file + ": not a TorchScript model PyTorch can load (" + e.getMessage()
                     + "); a torch.save checkpoint goes through 'repvgg import' instead", e);
+        }
+    }
+
+    /**
+     * The class names and preprocessing a file written by {@code repvgg export --format torchscript}
+     * carries ({@code extra/repvgg.json}, in the terms of the ONNX export's metadata); empty for
+     * other TorchScript files.
+     */
+    public static Optional<Map<String, String>> metadata(Path file) throws IOException {
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            String suffix = "/extra/" + TorchScriptExporter.METADATA;
+            for (ZipEntry entry : Collections.list(zip.entries())) {
+                if (entry.getName().endsWith(suffix)) {
+                    try (InputStream in = zip.getInputStream(entry)) {
+                        Map<String, String> meta = GSON.fromJson(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                                new TypeToken<Map<String, String>>() { }.getType());
+                        return Optional.ofNullable(meta);
+                    } catch (JsonParseException e) {
+                        throw new IOException(file + ": " + entry.getName() + " is not a JSON object of strings", e);
+                    }
+                }
+            }
+            return Optional.empty();
+        } catch (ZipException e) {
+            return Optional.empty(); // not an archive: loading it says what it is
         }
     }
 

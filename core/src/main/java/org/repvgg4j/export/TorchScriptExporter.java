@@ -1,0 +1,292 @@
+package org.repvgg4j.export;
+
+import ai.djl.ndarray.NDArray;
+import com.google.gson.Gson;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
+import org.repvgg4j.model.BlockPlan;
+import org.repvgg4j.model.Form;
+import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.weights.ModelConfig;
+import org.repvgg4j.weights.StateDict;
+
+/**
+ * Writes the deploy network as a TorchScript archive, the file {@code torch.jit.save} writes and
+ * {@code torch.jit.load} (Python) or {@code torch::jit::load} (C++) reads: what the original
+ * workflow's conversion step hands to a C++ service.
+ *
+ * <p>The archive is a zip with one top folder: {@code code/__torch__.py} holds the network's
+ * {@code forward} as TorchScript source (a 3x3 convolution with bias and a ReLU per block, SE where
+ * the spec has it, mean over the map and the linear head), {@code data.pkl} the module object whose
+ * parameters point at raw little-endian float32 files under {@code data/}, and
+ * {@code extra/repvgg.json} the class names and preprocessing (as the ONNX export's metadata), which
+ * {@code torch.jit.load(f, _extra_files={"repvgg.json": ""})} returns. Parameters are named after
+ * the official state-dict keys with dots as underscores ({@code stage1_0_rbr_reparam_weight}).
+ * Files are stored uncompressed at 64-byte aligned offsets, as PyTorch's own writer does.
+ */
+public final class TorchScriptExporter {
+
+    /** The archive's top folder. */
+    public static final String ARCHIVE = "repvgg";
+    /** The metadata file under {@code extra/}. */
+    public static final String METADATA = "repvgg.json";
+    /** The module's class, {@code __torch__.RepVGG}. */
+    static final String CLASS = "RepVGG";
+    /** The serialization format version PyTorch 1.13 writes for these operators. */
+    static final String FORMAT_VERSION = "3";
+    private static final int ALIGNMENT = 64;
+    /** Every file's time stamp, so that the same model gives the same bytes. */
+    private static final LocalDateTime FIXED_TIME = LocalDateTime.of(2000, 1, 1, 0, 0);
+    private static final Gson GSON = new Gson();
+
+    private TorchScriptExporter() {}
+
+    /**
+     * Writes the archive to {@code out}, one tensor at a time. {@code weights} must hold the deploy
+     * tensors under the official names; a missing key, a wrong shape or a key the network does not
+     * use is refused, naming the key, before anything is written.
+     */
+    public static void write(ModelConfig config, StateDict weights, OutputStream out) throws IOException {
+        if (config.form() != Form.DEPLOY) {
+            throw new IllegalArgumentException("only the deploy form is exported to TorchScript; convert the "
+                    + config.form().id() + "-form model first");
+        }
+        Module module = new Module(weights);
+        RepVggSpec spec = config.spec();
+        List<String> body = new ArrayList<>();
+        for (BlockPlan plan : spec.blocks()) {
+            addBlock(body, module, plan);
+        }
+        String w = module.parameter("linear.weight", config.numClasses(), spec.featureChannels());
+        String b = module.parameter("linear.bias", config.numClasses());
+        body.add("x = torch.mean(x, [2, 3])");
+        body.add("return torch.linear(x, self." + w + ", self." + b + ")");
+        DeployTensors.refuseUnused(weights, module.keys);
+
+        try (AlignedZip zip = new AlignedZip(out)) {
+            zip.add("data.pkl", module.dataPickle());
+            zip.add("code/__torch__.py", module.source(body).getBytes(StandardCharsets.UTF_8));
+            zip.add("constants.pkl", new PickleWriter().emptyTuple().finish());
+            for (int i = 0; i < module.tensors.size(); i++) {
+                zip.add("data/" + i, littleEndian(DeployTensors.floats(module.tensors.get(i))));
+            }
+            zip.add("extra/" + METADATA, GSON.toJson(OnnxExporter.metadata(config)).getBytes(StandardCharsets.UTF_8));
+            zip.add("version", (FORMAT_VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
+        }
+    }
+
+    /** The archive's bytes, as {@link #write} writes them. */
+    public static byte[] toBytes(ModelConfig config, StateDict weights) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            write(config, weights, bytes);
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // in memory: not expected
+        }
+    }
+
+    private static byte[] littleEndian(float[] values) {
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        buffer.asFloatBuffer().put(values);
+        return buffer.array();
+    }
+
+    /** Conv (the fused 3x3 with bias), then SE if the block has it, then ReLU, on {@code x}. */
+    private static void addBlock(List<String> body, Module module, BlockPlan plan) {
+        String prefix = plan.keyPrefix();
+        int out = plan.outChannels();
+        String w = module.parameter(prefix + "rbr_reparam.weight", out, plan.inChannels() / plan.groups(), 3, 3);
+        String b = module.parameter(prefix + "rbr_reparam.bias", out);
+        String conv = String.format(Locale.ROOT, "torch.conv2d(x, self.%s, self.%s, [%d, %d], [1, 1], [1, 1], %d)",
+                w, b, plan.stride(), plan.stride(), plan.groups());
+        if (!plan.se()) {
+            body.add("x = torch.relu(" + conv + ")");
+            return;
+        }
+        int hidden = plan.seChannels();
+        String downW = module.parameter(prefix + "se.down.weight", hidden, out, 1, 1);
+        String downB = module.parameter(prefix + "se.down.bias", hidden);
+        String upW = module.parameter(prefix + "se.up.weight", out, hidden, 1, 1);
+        String upB = module.parameter(prefix + "se.up.bias", out);
+        body.add("x = " + conv);
+        body.add("s = torch.mean(x, [2, 3], True)");
+        body.add("s = torch.relu(" + pointwise("s", downW, downB) + ")");
+        body.add("s = torch.sigmoid(" + pointwise("s", upW, upB) + ")");
+        body.add("x = torch.relu(torch.mul(x, s))");
+    }
+
+    private static String pointwise(String input, String w, String b) {
+        return "torch.conv2d(" + input + ", self." + w + ", self." + b + ", [1, 1], [0, 0], [1, 1], 1)";
+    }
+
+    /** The module's parameters, in order, as attribute names and tensors. */
+    private static final class Module {
+
+        private final StateDict weights;
+        private final Set<String> keys = new HashSet<>();
+        private final List<String> names = new ArrayList<>();
+        private final List<NDArray> tensors = new ArrayList<>();
+
+        Module(StateDict weights) {
+            this.weights = weights;
+        }
+
+        /** Adds the checked tensor under {@code key}; returns its attribute name. */
+        String parameter(String key, long... shape) {
+            NDArray tensor = DeployTensors.require(weights, key, shape);
+            String name = key.replace('.', '_');
+            keys.add(key);
+            names.add(name);
+            tensors.add(tensor);
+            return name;
+        }
+
+        /** {@code class RepVGG(Module)} with the parameters declared and {@code forward} as {@code body}. */
+        String source(List<String> body) {
+            StringBuilder code = new StringBuilder();
+            code.append("class ").append(CLASS).append("(Module):\n");
+            code.append("  __parameters__ = [");
+            for (String name : names) {
+                code.append('"').append(name).append("\", ");
+            }
+            code.append("]\n");
+            code.append("  __buffers__ = []\n");
+            for (String name : names) {
+                code.append("  ").append(name).append(" : Tensor\n");
+            }
+            code.append("  training : bool\n");
+            code.append("  def forward(self: __torch__.").append(CLASS).append(",\n    x: Tensor) -> Tensor:\n");
+            for (String line : body) {
+                code.append("    ").append(line).append('\n');
+            }
+            return code.toString();
+        }
+
+        /**
+         * The module object: {@code __torch__.RepVGG} with each parameter rebuilt by
+         * {@code torch._utils._rebuild_tensor_v2} from storage {@code data/<i>}, and training off.
+         */
+        byte[] dataPickle() {
+            PickleWriter p = new PickleWriter().global("__torch__", CLASS).emptyTuple().newObject().emptyDict().mark();
+            for (int i = 0; i < names.size(); i++) {
+                long[] shape = tensors.get(i).getShape().getShape();
+                p.string(names.get(i));
+                p.global("torch._utils", "_rebuild_tensor_v2").mark();
+                p.mark().string("storage").global("torch", "FloatStorage").string(Integer.toString(i)).string("cpu")
+                        .integer(tensors.get(i).getShape().size()).tuple().persistentId();
+                p.integer(0);
+                p.mark();
+                for (long d : shape) {
+                    p.integer(d);
+                }
+                p.tuple().mark();
+                long stride = 1;
+                long[] strides = new long[shape.length];
+                for (int d = strides.length - 1; d >= 0; d--) {
+                    strides[d] = stride;
+                    stride *= shape[d];
+                }
+                for (long s : strides) {
+                    p.integer(s);
+                }
+                p.tuple().bool(true).global("collections", "OrderedDict").emptyTuple().reduce();
+                p.tuple().reduce();
+            }
+            p.string("training").bool(false);
+            return p.setItems().build().finish();
+        }
+    }
+
+    /**
+     * A zip of stored (uncompressed) files under {@link #ARCHIVE}, each file's data starting at a
+     * multiple of 64 bytes (padded with an extra field), as PyTorch writes its archives.
+     */
+    private static final class AlignedZip implements AutoCloseable {
+
+        private final Counting counting;
+        private final ZipOutputStream zip;
+
+        AlignedZip(OutputStream out) {
+            counting = new Counting(out);
+            zip = new ZipOutputStream(counting);
+        }
+
+        void add(String name, byte[] data) throws IOException {
+            String path = ARCHIVE + "/" + name;
+            ZipEntry entry = new ZipEntry(path);
+            entry.setMethod(ZipEntry.STORED);
+            entry.setSize(data.length);
+            entry.setCompressedSize(data.length);
+            CRC32 crc = new CRC32();
+            crc.update(data);
+            entry.setCrc(crc.getValue());
+            entry.setTimeLocal(FIXED_TIME); // in the DOS range: no extended-time field
+            // Local header: 30 bytes, the name, then the extra field (id, size, padding).
+            long start = counting.count + 30 + path.getBytes(StandardCharsets.UTF_8).length + 4;
+            int padding = (int) ((ALIGNMENT - start % ALIGNMENT) % ALIGNMENT);
+            byte[] extra = new byte[4 + padding];
+            extra[0] = 'F';
+            extra[1] = 'B';
+            extra[2] = (byte) padding;
+            extra[3] = (byte) (padding >>> 8);
+            entry.setExtra(extra);
+            zip.putNextEntry(entry);
+            zip.write(data);
+            zip.closeEntry();
+        }
+
+        @Override
+        public void close() throws IOException {
+            zip.close();
+        }
+    }
+
+    /** Counts the bytes written through it. */
+    private static final class Counting extends OutputStream {
+
+        private final OutputStream out;
+        private long count;
+
+        Counting(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            out.write(b);
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            out.write(b, off, len);
+            count += len;
+        }
+
+        @Override
+        public void flush() throws IOException {
+            out.flush();
+        }
+
+        /** The caller's stream stays open: the caller owns it. */
+        @Override
+        public void close() throws IOException {
+            out.flush();
+        }
+    }
+}
