@@ -4,7 +4,8 @@
 # load_state_dict(strict=True) and give the logits repvgg4j gives, within 1e-4 of the logit scale.
 #
 # Imports two fixtures (SE variant from timm names, grouped variant from mmcls names), converts each
-# to deploy form, runs `repvgg predict --tensor` on all four directories and checks each in PyTorch.
+# to deploy form, runs `repvgg predict --tensor` on all four directories and checks each in PyTorch;
+# then exports each as TorchScript and checks that PyTorch loads the file and gets the same logits.
 # Needs /usr/bin/python3 with Debian's python3-torch and python3-numpy; not part of `mvn verify`.
 #
 #   tools/check_reverse.sh [WORKDIR]        (default: a new temporary directory)
@@ -23,5 +24,7 @@ for fixture in timm_train_S mmcls_train_G; do
     "$repvgg" predict --model "$dir" --tensor "$fixtures/input.npy" --save-logits "$dir.logits.npy" --top 1
     "$py" "$here/tools/torch_reference.py" reverse --model "$dir" --input "$fixtures/input.npy" --expected "$dir.logits.npy"
   done
+  "$repvgg" export --model "$work/$fixture-train" --format torchscript --out "$work/$fixture.pt"
+  (cd "$here/tools" && "$py" check_torchscript.py "$work/$fixture.pt" "$work/$fixture-train")
 done
 echo "reverse check passed ($work)"
