@@ -70,6 +70,15 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         @Option(names = "--label-smoothing", defaultValue = "0.1", description = "0 turns it off (default: ${DEFAULT-VALUE})")
         double labelSmoothing;
 
+        @Option(names = "--mixup", defaultValue = "0", paramLabel = "ALPHA",
+                description = "Mixup: blend each batch with itself reversed, weight ~ Beta(ALPHA, ALPHA) (e.g. 0.2; default: off)")
+        double mixup;
+
+        @Option(names = "--cutmix", defaultValue = "0", paramLabel = "ALPHA",
+                description = "CutMix: paste a box from the reversed batch, area ~ Beta(ALPHA, ALPHA) (e.g. 1.0; default: off); "
+                        + "with --mixup too, each batch uses one of the two")
+        double cutmix;
+
         @Option(names = "--ema", defaultValue = "0",
                 description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
         double ema;
@@ -127,7 +136,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         int workers = o.workers != null ? o.workers : Runtime.getRuntime().availableProcessors();
         return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
                 o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
-                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers);
+                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix);
     }
 
     private static String abs(Path p) {

@@ -109,16 +109,18 @@ class TrainCommandTest {
      * runs are fresh JVMs: the engine's thread count is process-wide, and an earlier test in this JVM
      * may have changed it (predict --threads), which changes the floating-point summation order.
      */
+    /** With Mixup and CutMix on, whose draws must also come out the same after a resume. */
     @Test
     void resumeAfterKillContinuesTheSameRun(@TempDir Path tmp) throws Exception {
         int epochs = 5;
+        String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0"};
         Path reference = tmp.resolve("reference");
-        Process uninterrupted = startRepvgg(tmp.resolve("reference.log"), trainArgs(reference, epochs));
+        Process uninterrupted = startRepvgg(tmp.resolve("reference.log"), trainArgs(reference, epochs, mixing));
         assertThat(uninterrupted.waitFor(5, TimeUnit.MINUTES)).isTrue();
         assertThat(uninterrupted.exitValue()).as(Files.readString(tmp.resolve("reference.log"))).isZero();
 
         Path run = tmp.resolve("killed");
-        Process process = startRepvgg(tmp.resolve("killed.log"), trainArgs(run, epochs));
+        Process process = startRepvgg(tmp.resolve("killed.log"), trainArgs(run, epochs, mixing));
         try {
             // Wait until two epochs are done, then a little into the third.
             long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
@@ -139,6 +141,7 @@ class TrainCommandTest {
         String resumedLog = Files.readString(tmp.resolve("resumed.log"));
         assertThat(resumed.exitValue()).as(resumedLog).isZero();
         assertThat(resumedLog).contains("resuming after epoch " + doneAtKill);
+        assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0");
 
         List<String> lines = metricsLines(run);
         assertThat(lines).hasSize(epochs + 1);

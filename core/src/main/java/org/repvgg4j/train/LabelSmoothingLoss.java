@@ -8,7 +8,8 @@ import ai.djl.training.loss.Loss;
 
 /**
  * Cross-entropy against smoothed targets: the true class gets {@code 1 - eps + eps / C}, every
- * other class {@code eps / C}. With {@code eps = 0} it is plain softmax cross-entropy.
+ * other class {@code eps / C}. With {@code eps = 0} it is plain softmax cross-entropy. Labels are
+ * class indices, or class probabilities (a mixed batch's), smoothed the same way.
  */
 public final class LabelSmoothingLoss extends Loss {
 
@@ -36,8 +37,11 @@ public final class LabelSmoothingLoss extends Loss {
         try (NDManager scope = logits.getManager().newSubManager()) {
             NDArray label = labels.singletonOrThrow();
             label.tempAttach(scope);
-            NDArray target = label.toType(DataType.INT64, false).oneHot(classes).toType(logProb.getDataType(), false)
-                    .mul(1 - smoothing).add(smoothing / classes);
+            // Class indices [n], or class probabilities [n, classes] (mixed batches, BatchMixing).
+            NDArray probabilities = label.getShape().dimension() == 2
+                    ? label.toType(logProb.getDataType(), false)
+                    : label.toType(DataType.INT64, false).oneHot(classes).toType(logProb.getDataType(), false);
+            NDArray target = probabilities.mul(1 - smoothing).add(smoothing / classes);
             return logProb.mul(target).sum(new int[] {1}).neg().mean();
         }
     }

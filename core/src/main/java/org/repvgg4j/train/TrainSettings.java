@@ -20,11 +20,13 @@ import org.repvgg4j.weights.Preprocessing;
  * @param emaDecay decay of the weight moving average; 0 turns it off
  * @param minScale smallest crop area fraction of RandomResizedCrop
  * @param cropRatio evaluation crop / resize (0.875: resize to size / 0.875, crop size; 1: no border cut)
+ * @param mixup alpha of Mixup's Beta distribution; 0 turns it off (a run.json from before has 0)
+ * @param cutmix alpha of CutMix's Beta distribution; 0 turns it off
  */
 public record TrainSettings(String arch, String trainList, String valList, String classFile, String init,
         int imageSize, int epochs, int batchSize, double lr, double minLr, double warmupEpochs, double momentum,
         double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, double cropRatio,
-        long seed, int workers) {
+        long seed, int workers, double mixup, double cutmix) {
 
     public static final String FILE = "run.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
@@ -36,6 +38,9 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
         }
         if (!(cropRatio > 0 && cropRatio <= 1)) {
             throw new IllegalArgumentException("crop ratio must be in (0, 1], got " + cropRatio);
+        }
+        if (mixup < 0 || cutmix < 0) {
+            throw new IllegalArgumentException("mixup and cutmix alphas must be >= 0, got " + mixup + " and " + cutmix);
         }
     }
 

@@ -176,6 +176,7 @@ public final class TrainingRun {
             DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(new LabelSmoothingLoss((float) settings.labelSmoothing()))
                     .optOptimizer(sgd)
                     .optDevices(new Device[] {Device.cpu()});
+            BatchMixing mixing = BatchMixing.of(settings.mixup(), settings.cutmix(), settings.seed());
             try (Trainer trainer = model.newTrainer(trainingConfig)) {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
                 for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
@@ -192,8 +193,17 @@ public final class TrainingRun {
                             sgd.setLearningRate(lr);
                             int n = batch.getSize();
                             try (GradientCollector collector = trainer.newGradientCollector()) {
-                                NDList predictions = trainer.forward(batch.getData(), batch.getLabels());
-                                NDArray loss = trainer.getLoss().evaluate(batch.getLabels(), predictions);
+                                NDList images = batch.getData();
+                                NDList targets = batch.getLabels();
+                                if (mixing != null) {
+                                    // Belongs to the batch's manager: closed with the batch.
+                                    BatchMixing.Mixed mixed = mixing.apply(images.singletonOrThrow(),
+                                            targets.singletonOrThrow(), config.numClasses(), step);
+                                    images = new NDList(mixed.images());
+                                    targets = new NDList(mixed.targets());
+                                }
+                                NDList predictions = trainer.forward(images, targets);
+                                NDArray loss = trainer.getLoss().evaluate(targets, predictions);
                                 collector.backward(loss);
                                 lossSum += loss.getFloat() * n;
                                 long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
