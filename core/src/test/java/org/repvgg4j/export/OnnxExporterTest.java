@@ -39,16 +39,16 @@ import org.repvgg4j.weights.StateDict;
 
 class OnnxExporterTest {
 
-    private static final RepVggSpec GROUPED_SE = RepVggSpec.parse("depths=1,2,1,1;widths=0.25,0.25,0.25,0.25;groups=2;se=true");
+    static final RepVggSpec GROUPED_SE = RepVggSpec.parse("depths=1,2,1,1;widths=0.25,0.25,0.25,0.25;groups=2;se=true");
     /** A0's depths (2, 4, 14, 1) at a fraction of its widths. */
-    private static final RepVggSpec SMALL_A0 = RepVggSpec.parse("depths=2,4,14,1;widths=0.125,0.125,0.125,0.25");
+    static final RepVggSpec SMALL_A0 = RepVggSpec.parse("depths=2,4,14,1;widths=0.125,0.125,0.125,0.25");
 
     static Stream<Arguments> variants() {
         return Stream.of(Arguments.of(GROUPED_SE, 32), Arguments.of(SMALL_A0, 64));
     }
 
     /** A train model with random weights and batch norms, converted and verified: the deploy model to export. */
-    private static LoadedModel deployModel(RepVggSpec spec, int size, List<String> classes, NDManager manager) {
+    static LoadedModel deployModel(RepVggSpec spec, int size, List<String> classes, NDManager manager) {
         RepVgg train = new RepVgg(spec, Form.TRAIN, classes.size());
         train.initialize(manager, size);
         EquivalenceCheck.randomizeBatchNorms(NetworkWeights.of(train), 5);

@@ -11,7 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
@@ -22,34 +21,19 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.repvgg4j.infer.TorchScriptScorer;
 import org.repvgg4j.model.Form;
-import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.reparam.Equivalence;
-import org.repvgg4j.reparam.EquivalenceCheck;
-import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.NetworkWeights;
-import org.repvgg4j.weights.Preprocessing;
 import org.repvgg4j.weights.StateDict;
 
 class TorchScriptExporterTest {
 
-    private static final RepVggSpec GROUPED_SE = RepVggSpec.parse("depths=1,2,1,1;widths=0.25,0.25,0.25,0.25;groups=2;se=true");
-    private static final RepVggSpec SMALL_A0 = RepVggSpec.parse("depths=2,4,14,1;widths=0.125,0.125,0.125,0.25");
+    private static final RepVggSpec GROUPED_SE = OnnxExporterTest.GROUPED_SE;
 
     static Stream<Arguments> variants() {
-        return Stream.of(Arguments.of(GROUPED_SE, 32), Arguments.of(SMALL_A0, 48));
-    }
-
-    private static LoadedModel deployModel(RepVggSpec spec, int size, List<String> classes, NDManager manager) {
-        RepVgg train = new RepVgg(spec, Form.TRAIN, classes.size());
-        train.initialize(manager, size);
-        EquivalenceCheck.randomizeBatchNorms(NetworkWeights.of(train), 5);
-        ModelConfig config = new ModelConfig(spec, Form.TRAIN, classes, Preprocessing.imagenet(size), Map.of());
-        VerifiedConversion.Result converted = VerifiedConversion.run(new LoadedModel(config, train), manager, 2, 3);
-        assertThat(converted.equivalence().holds()).as(converted.equivalence().toString()).isTrue();
-        return converted.deploy();
+        return Stream.of(Arguments.of(GROUPED_SE, 32), Arguments.of(OnnxExporterTest.SMALL_A0, 48));
     }
 
     private static Path write(LoadedModel deploy, Path dir) throws Exception {
@@ -62,7 +46,7 @@ class TorchScriptExporterTest {
     @MethodSource("variants")
     void libtorchLoadsTheArchiveAndItGivesOurLogits(RepVggSpec spec, int size, @TempDir Path dir) throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel deploy = deployModel(spec, size, ModelConfig.numberedClasses(10), manager);
+            LoadedModel deploy = OnnxExporterTest.deployModel(spec, size, ModelConfig.numberedClasses(10), manager);
             try (TorchScriptScorer scorer = TorchScriptScorer.open(write(deploy, dir))) {
                 Equivalence eq = ExportCheck.compare(deploy.network(), scorer, size, 3, 17, 1e-4, manager);
 
@@ -76,7 +60,7 @@ class TorchScriptExporterTest {
     @Test
     void archiveIsStoredAlignedAndCarriesTheClassesAndPreprocessing() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel deploy = deployModel(GROUPED_SE, 32, List.of("cat", "dog", "eel"), manager);
+            LoadedModel deploy = OnnxExporterTest.deployModel(GROUPED_SE, 32, List.of("cat", "dog", "eel"), manager);
             byte[] bytes = TorchScriptExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
 
             List<String> names = new ArrayList<>();
@@ -119,7 +103,7 @@ class TorchScriptExporterTest {
     @Test
     void refusesTrainFormAndWeightsOfAnotherNetwork() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel deploy = deployModel(GROUPED_SE, 32, ModelConfig.numberedClasses(4), manager);
+            LoadedModel deploy = OnnxExporterTest.deployModel(GROUPED_SE, 32, ModelConfig.numberedClasses(4), manager);
             StateDict weights = NetworkWeights.of(deploy.network());
 
             assertThatThrownBy(() -> TorchScriptExporter.toBytes(deploy.config().withForm(Form.TRAIN), weights))
