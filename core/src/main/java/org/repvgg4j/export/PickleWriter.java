@@ -26,30 +26,25 @@ final class PickleWriter {
     }
 
     PickleWriter mark() {
-        out.write('(');
-        return this;
+        return op('(');
     }
 
     /** A tuple of everything since the last {@link #mark()}. */
     PickleWriter tuple() {
-        out.write('t');
-        return this;
+        return op('t');
     }
 
     PickleWriter emptyTuple() {
-        out.write(')');
-        return this;
+        return op(')');
     }
 
     PickleWriter emptyDict() {
-        out.write('}');
-        return this;
+        return op('}');
     }
 
     /** Puts the key/value pairs since the last {@link #mark()} into the dict below the mark. */
     PickleWriter setItems() {
-        out.write('u');
-        return this;
+        return op('u');
     }
 
     PickleWriter string(String s) {
@@ -78,31 +73,31 @@ final class PickleWriter {
     }
 
     PickleWriter bool(boolean value) {
-        out.write(value ? 0x88 : 0x89); // NEWTRUE, NEWFALSE
-        return this;
+        return op(value ? 0x88 : 0x89); // NEWTRUE, NEWFALSE
     }
 
     /** The object on top becomes a persistent id (the archive's tensor storage references). */
     PickleWriter persistentId() {
-        out.write('Q'); // BINPERSID
-        return this;
+        return op('Q'); // BINPERSID
     }
 
     /** Calls the callable below the argument tuple on top. */
     PickleWriter reduce() {
-        out.write('R');
-        return this;
+        return op('R');
     }
 
     /** {@code cls.__new__(cls, *args)} for the class below the argument tuple on top. */
     PickleWriter newObject() {
-        out.write(0x81); // NEWOBJ
-        return this;
+        return op(0x81); // NEWOBJ
     }
 
     /** Sets the object's state from the dict on top. */
     PickleWriter build() {
-        out.write('b');
+        return op('b');
+    }
+
+    private PickleWriter op(int code) {
+        out.write(code);
         return this;
     }
 
