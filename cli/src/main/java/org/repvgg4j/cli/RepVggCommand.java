@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
             ConvertCommand.class,
             TrainCommand.class,
             PredictCommand.class,
+            CamCommand.class,
             EvalCommand.class,
             BatchCommand.class,
             ReportCommand.class,

@@ -67,16 +67,30 @@ public abstract sealed class ImageTransform {
 
         @Override
         public float[] apply(RgbImage image, Random random) {
-            // Resize the shorter side to `resize`, then crop `size` from the centre: in source
-            // pixels that is a centred square of side size * shorter / resize.
-            double scale = (double) resize / Math.min(image.width(), image.height());
-            double side = size / scale;
-            double cropW = Math.min(side, image.width());
-            double cropH = Math.min(side, image.height());
-            double x0 = (image.width() - cropW) / 2;
-            double y0 = (image.height() - cropH) / 2;
-            return normalise(Resampler.cropResize(image, x0, y0, cropW, cropH, size, size), false);
+            Box box = box(size, resize, image.width(), image.height());
+            return normalise(Resampler.cropResize(image, box.x(), box.y(), box.width(), box.height(), size, size), false);
         }
+
+        /**
+         * Resize the shorter side to {@code resize}, then crop {@code size} from the centre: in
+         * source pixels that is a centred square of side {@code size * shorter / resize}.
+         */
+        static Box box(int size, int resize, int width, int height) {
+            double scale = (double) resize / Math.min(width, height);
+            double side = size / scale;
+            double cropW = Math.min(side, width);
+            double cropH = Math.min(side, height);
+            return new Box((width - cropW) / 2, (height - cropH) / 2, cropW, cropH);
+        }
+    }
+
+    /** A region of the source image in pixels, as the network's input sees it. */
+    public record Box(double x, double y, double width, double height) {
+    }
+
+    /** The region of a {@code width x height} image that the evaluation transform of {@code p} turns into the network's input. */
+    public static Box evalBox(Preprocessing p, int width, int height) {
+        return Eval.box(p.inputSize(), p.resizeSize(), width, height);
     }
 
     static final class Train extends ImageTransform {

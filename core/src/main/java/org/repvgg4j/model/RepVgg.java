@@ -101,9 +101,15 @@ public final class RepVgg extends AbstractBlock {
             }
             x = y;
         }
-        NDArray pooled = Pool.globalAvgPool2d(x.singletonOrThrow());
+        NDArray logits = head(store, x.singletonOrThrow(), training);
         x.close();
-        NDList logits = linear.forward(store, new NDList(pooled), training);
+        return new NDList(logits);
+    }
+
+    /** What follows the last block: global average pool, then the linear classifier; logits {@code [N, classes]}. */
+    public NDArray head(ParameterStore store, NDArray features, boolean training) {
+        NDArray pooled = Pool.globalAvgPool2d(features);
+        NDArray logits = linear.forward(store, new NDList(pooled), training).singletonOrThrow();
         pooled.close();
         return logits;
     }
