@@ -9,6 +9,7 @@ import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.Sample;
+import org.repvgg4j.data.augment.Augmentation;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.train.EpochMetrics;
@@ -79,6 +80,17 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "with --mixup too, each batch uses one of the two")
         double cutmix;
 
+        @Option(names = "--augment", defaultValue = "none", paramLabel = "POLICY",
+                description = "per-crop augmentation after the flip: none, autoaugment (the ImageNet policy, as the "
+                        + "official RepVGG-B2/B3 recipes use), randaugment (timm's rand-m9-mstd0.5-inc1), or a timm "
+                        + "string such as rand-m7-n2-mstd0.5 or original-mstd0.5 (default: ${DEFAULT-VALUE})")
+        String augment;
+
+        @Option(names = "--random-erasing", defaultValue = "0", paramLabel = "P",
+                description = "Random Erasing: with probability P, a rectangle of the crop becomes noise (timm's "
+                        + "pixel mode; e.g. 0.25; default: off)")
+        double randomErasing;
+
         @Option(names = "--ema", defaultValue = "0",
                 description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
         double ema;
@@ -134,9 +146,11 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         double lr = o.lr != null ? o.lr : 0.1 * o.batchSize / 256;
         double warmup = o.warmupEpochs != null ? o.warmupEpochs : Math.min(5, o.epochs / 10.0);
         int workers = o.workers != null ? o.workers : Runtime.getRuntime().availableProcessors();
+        Augmentation augmentation = Augmentation.parse(o.augment);
         return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
                 o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
-                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix);
+                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix,
+                augmentation == null ? "none" : augmentation.id(), o.randomErasing);
     }
 
     private static String abs(Path p) {

@@ -109,11 +109,11 @@ class TrainCommandTest {
      * runs are fresh JVMs: the engine's thread count is process-wide, and an earlier test in this JVM
      * may have changed it (predict --threads), which changes the floating-point summation order.
      */
-    /** With Mixup and CutMix on, whose draws must also come out the same after a resume. */
+    /** With Mixup, CutMix, RandAugment and Random Erasing on, whose draws must also come out the same after a resume. */
     @Test
     void resumeAfterKillContinuesTheSameRun(@TempDir Path tmp) throws Exception {
         int epochs = 5;
-        String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0"};
+        String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0", "--augment", "randaugment", "--random-erasing", "0.25"};
         Path reference = tmp.resolve("reference");
         Process uninterrupted = startRepvgg(tmp.resolve("reference.log"), trainArgs(reference, epochs, mixing));
         assertThat(uninterrupted.waitFor(5, TimeUnit.MINUTES)).isTrue();
@@ -141,7 +141,8 @@ class TrainCommandTest {
         String resumedLog = Files.readString(tmp.resolve("resumed.log"));
         assertThat(resumed.exitValue()).as(resumedLog).isZero();
         assertThat(resumedLog).contains("resuming after epoch " + doneAtKill);
-        assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0");
+        assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0",
+                "\"augment\": \"rand-m9-n2-mstd0.5-inc1\"", "\"randomErasing\": 0.25");
 
         List<String> lines = metricsLines(run);
         assertThat(lines).hasSize(epochs + 1);

@@ -2,6 +2,8 @@ package org.repvgg4j.data;
 
 import java.util.List;
 import java.util.Random;
+import org.repvgg4j.data.augment.Augmentation;
+import org.repvgg4j.data.augment.RandomErasing;
 import org.repvgg4j.weights.Preprocessing;
 
 /**
@@ -38,7 +40,18 @@ public abstract sealed class ImageTransform {
 
     /** RandomResizedCrop to {@code p.inputSize()} with area fraction in [minScale, maxScale], aspect in [3/4, 4/3], then a coin-flip mirror. */
     public static ImageTransform train(Preprocessing p, double minScale, double maxScale) {
-        return new Train(p.inputSize(), minScale, maxScale, 3.0 / 4, 4.0 / 3, p.mean(), p.std());
+        return train(p, minScale, maxScale, null, 0);
+    }
+
+    /**
+     * As {@link #train(Preprocessing, double, double)}, then {@code augmentation} (AutoAugment or
+     * RandAugment; null for none) on the 8-bit crop, and after normalisation Random Erasing with
+     * probability {@code erasing}, the order timm's training transforms use.
+     */
+    public static ImageTransform train(Preprocessing p, double minScale, double maxScale, Augmentation augmentation,
+            double erasing) {
+        return new Train(p.inputSize(), minScale, maxScale, 3.0 / 4, 4.0 / 3, p.mean(), p.std(), augmentation,
+                new RandomErasing(erasing));
     }
 
     /** HWC 0..255 -> CHW normalised, optionally mirrored left-right. */
@@ -98,10 +111,14 @@ public abstract sealed class ImageTransform {
         private final double maxScale;
         private final double minRatio;
         private final double maxRatio;
+        private final Augmentation augmentation;
+        private final RandomErasing erasing;
 
         Train(int size, double minScale, double maxScale, double minRatio, double maxRatio,
-                List<Double> mean, List<Double> std) {
+                List<Double> mean, List<Double> std, Augmentation augmentation, RandomErasing erasing) {
             super(size, mean, std);
+            this.augmentation = augmentation;
+            this.erasing = erasing;
             if (!(0 < minScale && minScale <= maxScale && maxScale <= 1)) {
                 throw new IllegalArgumentException("crop scale must satisfy 0 < min <= max <= 1, got ("
                         + minScale + ", " + maxScale + ")");
@@ -143,7 +160,21 @@ public abstract sealed class ImageTransform {
 
         private float[] crop(RgbImage image, int x0, int y0, int cw, int ch, Random random) {
             boolean mirror = random.nextBoolean();
-            return normalise(Resampler.cropResize(image, x0, y0, cw, ch, size, size), mirror);
+            float[] hwc = Resampler.cropResize(image, x0, y0, cw, ch, size, size);
+            if (augmentation != null) {
+                // The policies work on 8-bit pictures, as Pillow's operations do.
+                byte[] pixels = new byte[hwc.length];
+                for (int i = 0; i < hwc.length; i++) {
+                    pixels[i] = (byte) Math.max(0, Math.min(255, Math.round(hwc[i])));
+                }
+                byte[] augmented = augmentation.apply(new RgbImage(size, size, pixels), random).pixels();
+                for (int i = 0; i < hwc.length; i++) {
+                    hwc[i] = augmented[i] & 0xFF;
+                }
+            }
+            float[] chw = normalise(hwc, mirror);
+            erasing.apply(chw, size, random);
+            return chw;
         }
     }
 }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import org.repvgg4j.data.augment.Augmentation;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.weights.Preprocessing;
 
@@ -22,11 +23,14 @@ import org.repvgg4j.weights.Preprocessing;
  * @param cropRatio evaluation crop / resize (0.875: resize to size / 0.875, crop size; 1: no border cut)
  * @param mixup alpha of Mixup's Beta distribution; 0 turns it off (a run.json from before has 0)
  * @param cutmix alpha of CutMix's Beta distribution; 0 turns it off
+ * @param augment AutoAugment or RandAugment policy (see {@link Augmentation#parse}); null or "none" for none
+ *     (a run.json from before has none)
+ * @param randomErasing probability of Random Erasing per training crop; 0 turns it off
  */
 public record TrainSettings(String arch, String trainList, String valList, String classFile, String init,
         int imageSize, int epochs, int batchSize, double lr, double minLr, double warmupEpochs, double momentum,
         double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, double cropRatio,
-        long seed, int workers, double mixup, double cutmix) {
+        long seed, int workers, double mixup, double cutmix, String augment, double randomErasing) {
 
     public static final String FILE = "run.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
@@ -42,6 +46,15 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
         if (mixup < 0 || cutmix < 0) {
             throw new IllegalArgumentException("mixup and cutmix alphas must be >= 0, got " + mixup + " and " + cutmix);
         }
+        Augmentation.parse(augment);
+        if (!(randomErasing >= 0 && randomErasing <= 1)) {
+            throw new IllegalArgumentException("random erasing probability must be in [0, 1], got " + randomErasing);
+        }
+    }
+
+    /** The training crops' augmentation policy, or null for none. */
+    public Augmentation augmentation() {
+        return Augmentation.parse(augment);
     }
 
     /** Evaluation preprocessing: ImageNet normalisation, resize to size / cropRatio, center crop. */

@@ -118,7 +118,8 @@ public final class TrainingRun {
         RepVgg net = new RepVgg(settings.spec(), Form.TRAIN, classes.size());
         try (Model model = Model.newInstance("repvgg", Device.cpu());
                 ListDataset trainData = new ListDataset(trainSamples,
-                        ImageTransform.train(preprocessing, settings.minScale(), settings.maxScale()),
+                        ImageTransform.train(preprocessing, settings.minScale(), settings.maxScale(),
+                                settings.augmentation(), settings.randomErasing()),
                         new ListDataset.Options(settings.batchSize(), true, true, settings.seed(), workers, 4));
                 ListDataset valData = new ListDataset(valSamples, ImageTransform.eval(preprocessing),
                         new ListDataset.Options(settings.batchSize(), false, false, settings.seed(), workers, 4))) {

@@ -86,4 +86,31 @@ class ImageTransformTest {
         assertThat(a).containsExactly(b);
         assertThat(Arrays.equals(a, c)).isFalse();
     }
+
+    @Test
+    void augmentationAndErasingComeAfterTheCropAndChangeItDeterministically() {
+        Preprocessing p = Preprocessing.imagenet(16);
+        RgbImage image = ramp(40, 30);
+        ImageTransform plain = ImageTransform.train(p, 0.2, 1.0);
+        ImageTransform off = ImageTransform.train(p, 0.2, 1.0, null, 0);
+        ImageTransform augmented = ImageTransform.train(p, 0.2, 1.0, new org.repvgg4j.data.augment.AutoAugment(0), 0);
+        ImageTransform erased = ImageTransform.train(p, 0.2, 1.0, null, 1);
+        int changed = 0;
+        for (int seed = 0; seed < 20; seed++) {
+            float[] base = plain.apply(image, new Random(seed));
+            assertThat(off.apply(image, new Random(seed))).as("off is the plain transform").containsExactly(base);
+            float[] a = augmented.apply(image, new Random(seed));
+            assertThat(augmented.apply(image, new Random(seed))).containsExactly(a);
+            changed += Arrays.equals(a, base) ? 0 : 1;
+            float[] e = erased.apply(image, new Random(seed));
+            int differing = 0;
+            for (int i = 0; i < e.length; i++) {
+                differing += e[i] != base[i] ? 1 : 0;
+            }
+            // The same crop, then at least 2% of it (3 channels) turned to noise.
+            assertThat(differing).as("seed %d", seed).isGreaterThanOrEqualTo((int) (0.015 * e.length));
+            assertThat(differing).isLessThanOrEqualTo((int) (0.36 * e.length));
+        }
+        assertThat(changed).as("crops AutoAugment changed, of 20").isGreaterThanOrEqualTo(10);
+    }
 }
