@@ -91,6 +91,11 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "pixel mode; e.g. 0.25; default: off)")
         double randomErasing;
 
+        @Option(names = "--custom-l2",
+                description = "the official RepVGG code's custom L2: decay the 3x3 kernels' outer ring and the fused centre "
+                        + "tap (3x3 centre and 1x1, scaled by their BNs) instead of each branch's kernel (default: off)")
+        boolean customL2;
+
         @Option(names = "--ema", defaultValue = "0",
                 description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
         double ema;
@@ -150,7 +155,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
                 o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
                 o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix,
-                augmentation == null ? "none" : augmentation.id(), o.randomErasing);
+                augmentation == null ? "none" : augmentation.id(), o.randomErasing, o.customL2);
     }
 
     private static String abs(Path p) {

@@ -109,11 +109,15 @@ class TrainCommandTest {
      * runs are fresh JVMs: the engine's thread count is process-wide, and an earlier test in this JVM
      * may have changed it (predict --threads), which changes the floating-point summation order.
      */
-    /** With Mixup, CutMix, RandAugment and Random Erasing on, whose draws must also come out the same after a resume. */
+    /**
+     * With Mixup, CutMix, RandAugment and Random Erasing on, whose draws must also come out the same
+     * after a resume, and the custom L2.
+     */
     @Test
     void resumeAfterKillContinuesTheSameRun(@TempDir Path tmp) throws Exception {
         int epochs = 5;
-        String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0", "--augment", "randaugment", "--random-erasing", "0.25"};
+        String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0", "--augment", "randaugment", "--random-erasing", "0.25",
+            "--custom-l2"};
         Path reference = tmp.resolve("reference");
         Process uninterrupted = startRepvgg(tmp.resolve("reference.log"), trainArgs(reference, epochs, mixing));
         assertThat(uninterrupted.waitFor(5, TimeUnit.MINUTES)).isTrue();
@@ -142,7 +146,8 @@ class TrainCommandTest {
         assertThat(resumed.exitValue()).as(resumedLog).isZero();
         assertThat(resumedLog).contains("resuming after epoch " + doneAtKill);
         assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0",
-                "\"augment\": \"rand-m9-n2-mstd0.5-inc1\"", "\"randomErasing\": 0.25");
+                "\"augment\": \"rand-m9-n2-mstd0.5-inc1\"", "\"randomErasing\": 0.25",
+                "\"customL2\": true");
 
         List<String> lines = metricsLines(run);
         assertThat(lines).hasSize(epochs + 1);

@@ -26,11 +26,14 @@ import org.repvgg4j.weights.Preprocessing;
  * @param augment AutoAugment or RandAugment policy (see {@link Augmentation#parse}); null or "none" for none
  *     (a run.json from before has none)
  * @param randomErasing probability of Random Erasing per training crop; 0 turns it off
+ * @param customL2 the official code's custom L2 ({@link CustomL2}) instead of plain weight decay on the
+ *     branches' kernels (false in a run.json from before)
  */
 public record TrainSettings(String arch, String trainList, String valList, String classFile, String init,
         int imageSize, int epochs, int batchSize, double lr, double minLr, double warmupEpochs, double momentum,
         double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, double cropRatio,
-        long seed, int workers, double mixup, double cutmix, String augment, double randomErasing) {
+        long seed, int workers, double mixup, double cutmix, String augment, double randomErasing,
+        boolean customL2) {
 
     public static final String FILE = "run.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();

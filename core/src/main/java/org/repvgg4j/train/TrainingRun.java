@@ -6,6 +6,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
@@ -21,10 +22,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Stream;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ImageTransform;
@@ -145,8 +148,12 @@ public final class TrainingRun {
             }
 
             Map<String, Parameter> byKey = net.stateDict();
-            NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(),
-                    NesterovSgd.biasAndNormIds(byKey));
+            CustomL2 customL2 = settings.customL2() ? new CustomL2(net) : null;
+            Set<String> noDecay = new HashSet<>(NesterovSgd.biasAndNormIds(byKey));
+            if (customL2 != null) {
+                noDecay.addAll(customL2.kernelIds());
+            }
+            NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(), noDecay);
             WeightEma ema = settings.emaDecay() > 0 ? new WeightEma(NetworkWeights.of(net), settings.emaDecay(), manager) : null;
             RepVgg emaNet = null;
             if (ema != null) {
@@ -205,7 +212,15 @@ public final class TrainingRun {
                                 }
                                 NDList predictions = trainer.forward(images, targets);
                                 NDArray loss = trainer.getLoss().evaluate(targets, predictions);
-                                collector.backward(loss);
+                                if (customL2 == null) {
+                                    collector.backward(loss);
+                                } else {
+                                    // The reported loss stays the classification loss; the decay
+                                    // term only joins the gradient.
+                                    try (NDScope scope = new NDScope()) {
+                                        collector.backward(loss.add(customL2.value().mul(settings.weightDecay() / 2)));
+                                    }
+                                }
                                 lossSum += loss.getFloat() * n;
                                 long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
                                 int[] labels = batch.getLabels().singletonOrThrow().toIntArray();

@@ -1,0 +1,80 @@
+package org.repvgg4j.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.nn.Parameter;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import org.repvgg4j.model.ConvBn;
+import org.repvgg4j.model.Form;
+import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.model.RepVggBlock;
+
+/**
+ * The official RepVGG code's "custom L2" ({@code get_custom_L2}): weight decay on what the deploy
+ * form will hold rather than on each branch. Per train-form block, the 3x3 kernel's outer ring gets
+ * plain L2; its centre tap is decayed together with the 1x1 kernel as the fused centre
+ * {@code K3c t3 + K1 t1} (t = the branch's BN scale, gamma / sqrt(var + eps), held constant),
+ * divided by {@code t3^2 + t1^2} so that its strength is comparable with plain L2. The recipe adds
+ * {@code weight_decay / 2} times the sum over blocks to the loss and exempts the two kernels from
+ * the optimizer's own decay.
+ */
+public final class CustomL2 {
+
+    private final Map<String, Parameter> stateDict;
+    private final Iterable<RepVggBlock> blocks;
+
+    public CustomL2(RepVgg network) {
+        if (network.form() != Form.TRAIN) {
+            throw new IllegalArgumentException("custom L2 needs the train form (its branches), got "
+                    + network.form().id() + " form");
+        }
+        this.stateDict = network.stateDict();
+        this.blocks = network.blocks();
+    }
+
+    /** Ids of the kernels this term decays, which the optimizer must then leave undecayed. */
+    public Set<String> kernelIds() {
+        Set<String> ids = new HashSet<>();
+        for (RepVggBlock block : blocks) {
+            String prefix = block.plan().keyPrefix();
+            ids.add(stateDict.get(prefix + "rbr_dense.conv.weight").getId());
+            ids.add(stateDict.get(prefix + "rbr_1x1.conv.weight").getId());
+        }
+        return ids;
+    }
+
+    /**
+     * The sum over blocks of {@code get_custom_L2()}, a scalar that autograd differentiates through
+     * both kernels. Its intermediate arrays belong to the parameters' manager: compute it inside an
+     * {@code NDScope} that closes them once the backward pass is done.
+     */
+    public NDArray value() {
+        NDArray total = null;
+        for (RepVggBlock block : blocks) {
+            String prefix = block.plan().keyPrefix();
+            NDArray k3 = array(prefix + "rbr_dense.conv.weight");
+            NDArray k1 = array(prefix + "rbr_1x1.conv.weight");
+            NDArray t3 = scale(prefix + "rbr_dense.bn.");
+            NDArray t1 = scale(prefix + "rbr_1x1.bn.");
+            NDArray centre = k3.get(":, :, 1:2, 1:2");
+            NDArray ring = k3.square().sum().sub(centre.square().sum());
+            NDArray fused = centre.mul(t3).add(k1.mul(t1));
+            NDArray centreTerm = fused.square().div(t3.square().add(t1.square())).sum();
+            NDArray blockTerm = ring.add(centreTerm);
+            total = total == null ? blockTerm : total.add(blockTerm);
+        }
+        return total;
+    }
+
+    private NDArray array(String key) {
+        return stateDict.get(key).getArray();
+    }
+
+    /** gamma / sqrt(running_var + eps) per output channel, as [C, 1, 1, 1], outside the gradient. */
+    private NDArray scale(String bnPrefix) {
+        NDArray gamma = array(bnPrefix + "weight").stopGradient();
+        NDArray variance = array(bnPrefix + "running_var").stopGradient();
+        return gamma.div(variance.add(ConvBn.BN_EPSILON).sqrt()).reshape(-1, 1, 1, 1);
+    }
+}
