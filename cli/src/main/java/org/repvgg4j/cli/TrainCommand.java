@@ -96,6 +96,12 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "tap (3x3 centre and 1x1, scaled by their BNs) instead of each branch's kernel (default: off)")
         boolean customL2;
 
+        @Option(names = "--freeze-through", defaultValue = "none", paramLabel = "STAGE",
+                description = "keep the stem and stages up to STAGE as they are (with --init: fine-tune the rest): "
+                        + "stage0 (the stem) .. stage4 (only the classifier trains); frozen blocks keep their batch-norm "
+                        + "statistics and take no backward pass (default: ${DEFAULT-VALUE})")
+        String freezeThrough;
+
         @Option(names = "--ema", defaultValue = "0",
                 description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
         double ema;
@@ -155,7 +161,8 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
                 o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
                 o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix,
-                augmentation == null ? "none" : augmentation.id(), o.randomErasing, o.customL2);
+                augmentation == null ? "none" : augmentation.id(), o.randomErasing, o.customL2,
+                o.freezeThrough);
     }
 
     private static String abs(Path p) {

@@ -77,6 +77,37 @@ class TrainCommandTest {
     }
 
     @Test
+    void frozenStagesKeepTheirInitialWeightsAndStatistics(@TempDir Path tmp) throws Exception {
+        Path init = tmp.resolve("init");
+        CommandsTest.Run made = repvgg("init", "--arch", TINY, "--classes", data.resolve("annotations.txt").toString(),
+                "--image-size", "16", "--out", init.toString());
+        assertThat(made.exit()).as(made.err()).isZero();
+        Path run = tmp.resolve("run");
+        CommandsTest.Run result = repvgg(trainArgs(run, 2, "--init", init.toString(), "--freeze-through", "stage2"));
+        assertThat(result.exit()).as(result.err()).isZero();
+        assertThat(Files.readString(run.resolve("run.json"))).contains("\"freezeThrough\": \"stage2\"");
+
+        try (NDManager m = NDManager.newBaseManager()) {
+            StateDict before = StateDict.readSafetensors(init.resolve(ModelDirectory.WEIGHTS_FILE), m);
+            StateDict after = StateDict.readSafetensors(run.resolve("last").resolve(ModelDirectory.WEIGHTS_FILE), m);
+            int frozen = 0;
+            for (String key : before.keys()) {
+                float diff = before.get(key).sub(after.get(key)).abs().max().getFloat();
+                if (key.matches("stage[012]\\..*")) {
+                    assertThat(diff).as(key + " is frozen").isZero();
+                    frozen++;
+                } else if (key.endsWith("conv.weight") || key.endsWith("running_mean") || key.startsWith("linear.")) {
+                    assertThat(diff).as(key + " trains").isPositive();
+                }
+            }
+            assertThat(frozen).isGreaterThan(20);
+        }
+        CommandsTest.Run wrong = repvgg(trainArgs(tmp.resolve("wrong"), 1, "--freeze-through", "stage7"));
+        assertThat(wrong.exit()).isEqualTo(1);
+        assertThat(wrong.err()).contains("freeze through 'stage7': give none or a stage");
+    }
+
+    @Test
     void badListLineIsReportedBeforeTraining(@TempDir Path tmp) throws Exception {
         Path list = tmp.resolve("train.txt");
         Files.writeString(list, "a.png 0\nb.png 7\n");

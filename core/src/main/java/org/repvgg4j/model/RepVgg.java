@@ -95,7 +95,9 @@ public final class RepVgg extends AbstractBlock {
         // caller's input is the caller's to close.
         NDList x = inputs;
         for (RepVggBlock block : blocks) {
-            NDList y = block.forward(store, x, training);
+            // A frozen block (DJL's freezeParameters) runs as in inference: its batch norms use
+            // their running statistics and leave them as they are, as frozen stages do in mmcls.
+            NDList y = block.forward(store, x, training && !block.isFrozen());
             if (x != inputs) {
                 x.close();
             }
@@ -104,6 +106,20 @@ public final class RepVgg extends AbstractBlock {
         NDArray logits = head(store, x.singletonOrThrow(), training);
         x.close();
         return new NDList(logits);
+    }
+
+    /**
+     * Freezes the stem and stages 1..{@code lastStage} (0: the stem only; 4: every block, leaving
+     * the classifier to train), or unfreezes everything for -1. Frozen blocks get no gradients and
+     * keep their batch-norm statistics.
+     */
+    public void freezeThrough(int lastStage) {
+        if (lastStage < -1 || lastStage > 4) {
+            throw new IllegalArgumentException("stages are 0..4, got " + lastStage);
+        }
+        for (RepVggBlock block : blocks) {
+            block.setFrozen(block.plan().stage() <= lastStage);
+        }
     }
 
     /** What follows the last block: global average pool, then the linear classifier; logits {@code [N, classes]}. */

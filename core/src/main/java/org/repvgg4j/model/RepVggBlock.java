@@ -61,6 +61,25 @@ public final class RepVggBlock extends AbstractBlock {
         return form;
     }
 
+    /** Whether the block's weights are frozen (none takes a gradient). */
+    public boolean isFrozen() {
+        for (Parameter p : getParameters().values()) {
+            if (isWeight(p) && p.requiresGradient()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** Freezes or unfreezes the block's weights; batch-norm running statistics never take gradients. */
+    public void setFrozen(boolean frozen) {
+        freezeParameters(frozen, RepVggBlock::isWeight);
+    }
+
+    private static boolean isWeight(Parameter p) {
+        return p.getType() != Parameter.Type.RUNNING_MEAN && p.getType() != Parameter.Type.RUNNING_VAR;
+    }
+
     /** Adds this block's tensors under their official names, in the official module order. */
     void putParameters(Map<String, Parameter> stateDict) {
         String prefix = plan.keyPrefix();

@@ -47,11 +47,15 @@ public final class CustomL2 {
     /**
      * The sum over blocks of {@code get_custom_L2()}, a scalar that autograd differentiates through
      * both kernels. Its intermediate arrays belong to the parameters' manager: compute it inside an
-     * {@code NDScope} that closes them once the backward pass is done.
+     * {@code NDScope} that closes them once the backward pass is done. Frozen blocks are left out;
+     * null if every block is frozen.
      */
     public NDArray value() {
         NDArray total = null;
         for (RepVggBlock block : blocks) {
+            if (block.isFrozen()) {
+                continue;
+            }
             String prefix = block.plan().keyPrefix();
             NDArray k3 = array(prefix + "rbr_dense.conv.weight");
             NDArray k1 = array(prefix + "rbr_1x1.conv.weight");

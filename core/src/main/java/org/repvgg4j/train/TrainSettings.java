@@ -28,12 +28,14 @@ import org.repvgg4j.weights.Preprocessing;
  * @param randomErasing probability of Random Erasing per training crop; 0 turns it off
  * @param customL2 the official code's custom L2 ({@link CustomL2}) instead of plain weight decay on the
  *     branches' kernels (false in a run.json from before)
+ * @param freezeThrough the last frozen stage, {@code stage0} (the stem) .. {@code stage4}; null or "none"
+ *     freezes nothing (as a run.json from before)
  */
 public record TrainSettings(String arch, String trainList, String valList, String classFile, String init,
         int imageSize, int epochs, int batchSize, double lr, double minLr, double warmupEpochs, double momentum,
         double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, double cropRatio,
         long seed, int workers, double mixup, double cutmix, String augment, double randomErasing,
-        boolean customL2) {
+        boolean customL2, String freezeThrough) {
 
     public static final String FILE = "run.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
@@ -50,9 +52,22 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
             throw new IllegalArgumentException("mixup and cutmix alphas must be >= 0, got " + mixup + " and " + cutmix);
         }
         Augmentation.parse(augment);
+        frozenStages();
         if (!(randomErasing >= 0 && randomErasing <= 1)) {
             throw new IllegalArgumentException("random erasing probability must be in [0, 1], got " + randomErasing);
         }
+    }
+
+    /** The last frozen stage (0 = the stem, 4 = every block), or -1 if nothing is frozen. */
+    public int frozenStages() {
+        if (freezeThrough == null || freezeThrough.equals("none")) {
+            return -1;
+        }
+        if (freezeThrough.matches("stage[0-4]")) {
+            return freezeThrough.charAt(5) - '0';
+        }
+        throw new IllegalArgumentException("freeze through '" + freezeThrough
+                + "': give none or a stage, stage0 (the stem) .. stage4 (every block; only the classifier trains)");
     }
 
     /** The training crops' augmentation policy, or null for none. */

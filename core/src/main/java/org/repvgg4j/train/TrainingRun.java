@@ -187,6 +187,7 @@ public final class TrainingRun {
             BatchMixing mixing = BatchMixing.of(settings.mixup(), settings.cutmix(), settings.seed());
             try (Trainer trainer = model.newTrainer(trainingConfig)) {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
+                net.freezeThrough(settings.frozenStages());
                 for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
                     long started = System.nanoTime();
                     trainData.setEpoch(epoch);
@@ -218,7 +219,9 @@ public final class TrainingRun {
                                     // The reported loss stays the classification loss; the decay
                                     // term only joins the gradient.
                                     try (NDScope scope = new NDScope()) {
-                                        collector.backward(loss.add(customL2.value().mul(settings.weightDecay() / 2)));
+                                        NDArray decay = customL2.value();
+                                        collector.backward(decay == null ? loss
+                                                : loss.add(decay.mul(settings.weightDecay() / 2)));
                                     }
                                 }
                                 lossSum += loss.getFloat() * n;
