@@ -131,6 +131,10 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     + " (tools/compare_training_speed.py)")
     boolean lockstep;
 
+    @Option(names = "--freeze-through", paramLabel = "STAGE",
+            description = "--train-step: with the stem and stages up to STAGE frozen, as train --freeze-through")
+    String freezeThrough;
+
     private boolean fp32 = true;
     private boolean int8;
 
@@ -151,6 +155,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         }
         fp32 = !p.equals("int8");
         int8 = !p.equals("fp32");
+        if (freezeThrough != null && !trainStep) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--freeze-through applies to --train-step only");
+        }
         if (lockstep && !trainStep) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lockstep paces --train-step runs only");
         }
@@ -239,7 +246,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 if (!json) {
                     err().printf("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
                 }
-                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, warmup, iterations,
+                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, frozenStages(), warmup, iterations,
                         lockstep ? new LineLockstep(System.in, out()) : TrainStepBench.Pacer.NONE);
                 results.add(m);
                 if (json) {
@@ -247,6 +254,18 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** --freeze-through as a stage number, -1 for none. */
+    private int frozenStages() {
+        if (freezeThrough == null || freezeThrough.equals("none")) {
+            return -1;
+        }
+        if (!freezeThrough.matches("stage[0-4]")) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--freeze-through: give a stage, stage0 .. stage4, got '" + freezeThrough + "'");
+        }
+        return freezeThrough.charAt(5) - '0';
     }
 
     private void progress(TimedNetwork net, String engine, int batch) {

@@ -52,8 +52,12 @@ public final class TrainStepBench {
         void after(int step, double millis) throws IOException;
     }
 
-    public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup, int iterations,
-            Pacer pacer) throws IOException {
+    /**
+     * Times training steps of the train form; {@code frozenStages} freezes the stem and stages up to
+     * it as {@code train --freeze-through} does (-1: nothing frozen).
+     */
+    public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int frozenStages, int warmup,
+            int iterations, Pacer pacer) throws IOException {
         List<Double> millis = new ArrayList<>(iterations);
         RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses);
         try (Model model = Model.newInstance("bench", Device.cpu())) {
@@ -67,6 +71,7 @@ public final class TrainStepBench {
             try (Trainer trainer = model.newTrainer(config);
                     NDManager data = model.getNDManager().newSubManager()) {
                 trainer.initialize(new Shape(batch, 3, inputSize, inputSize));
+                net.freezeThrough(frozenStages);
                 NDArray x = EquivalenceCheck.randomInput(data, batch, inputSize, 0);
                 int[] labels = new Random(0).ints(batch, 0, numClasses).toArray();
                 NDArray y = data.create(labels);
@@ -95,9 +100,14 @@ public final class TrainStepBench {
                 }
             }
         }
-        long macs = Complexity.of(spec, Form.TRAIN, numClasses, inputSize).macs();
-        // A training step costs about three forward passes (forward, and two for backward).
-        return new Measurement("RepVGG-" + spec.name(), "train-step", ForwardBench.ENGINE, batch,
+        Complexity complexity = Complexity.of(spec, Form.TRAIN, numClasses, inputSize);
+        long frozenMacs = complexity.stages().stream().filter(s -> s.stage() <= frozenStages)
+                .mapToLong(Complexity.StageRow::macs).sum();
+        long macs = complexity.macs() - 2 * frozenMacs / 3;
+        // A training step costs about three forward passes (forward, and two for backward); a
+        // frozen stage only its forward pass.
+        String form = frozenStages < 0 ? "train-step" : "train-step, stage0-" + frozenStages + " frozen";
+        return new Measurement("RepVGG-" + spec.name(), form, ForwardBench.ENGINE, batch,
                 JniUtils.getNumThreads(), inputSize, Complexity.of(spec, Form.TRAIN, numClasses, inputSize).params(),
                 3 * macs, millis);
     }
