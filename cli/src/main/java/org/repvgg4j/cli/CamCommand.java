@@ -14,6 +14,8 @@ import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.repvgg4j.data.ImageDecoder;
 import org.repvgg4j.data.ImageTransform;
+import org.repvgg4j.data.ListEntry;
+import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.RgbImage;
 import org.repvgg4j.explain.CamOverlay;
 import org.repvgg4j.explain.GradCam;
@@ -37,8 +39,12 @@ final class CamCommand extends Subcommand implements Callable<Integer> {
             description = "model directory (train or deploy form; both give the same maps)")
     Path model;
 
-    @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "image files (jpg, png, bmp, gif, webp)")
+    @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "image files (jpg, png, bmp, gif, webp)")
     List<Path> images = new ArrayList<>();
+
+    @Option(names = "--list", paramLabel = "FILE",
+            description = "also the images of a list file (train.txt / val.txt format; labels, if any, are not used)")
+    Path list;
 
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "folder for the pictures (created)")
     Path out;
@@ -67,6 +73,14 @@ final class CamCommand extends Subcommand implements Callable<Integer> {
         }
         if (side != null && side < 1) {
             throw new IllegalArgumentException("--side must be at least 1");
+        }
+        if (list != null) {
+            for (ListEntry entry : ListFile.read(list).entries()) {
+                images.add(entry.path());
+            }
+        }
+        if (images.isEmpty()) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give image files or --list FILE");
         }
         int failures = 0;
         try (NDManager manager = NDManager.newBaseManager()) {

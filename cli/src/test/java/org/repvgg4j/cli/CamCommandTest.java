@@ -83,10 +83,12 @@ class CamCommandTest {
         assertThat(notADirectory.exit()).isEqualTo(1);
         assertThat(notADirectory.err()).contains(file + ": cam needs a model directory");
 
+        Path list = tmp.resolve("some.txt");
+        Files.writeString(list, "stripes/vertical/000.png 1\n");
         CommandsTest.Run small = repvgg("cam", "--model", model.toString(), "--out", out.toString(), "--side", "50",
-                "--class", "2", image.toString());
+                "--class", "2", "--list", list.toString());
         assertThat(small.exit()).as(small.err()).isZero();
-        assertThat(small.out()).contains(": class_2 ", "(stage4.0, 1x1)");
+        assertThat(small.out()).contains(image + ": class_2 ", "(stage4.0, 1x1)");
         assertThat(ImageIO.read(out.resolve("000.cam.png").toFile()).getWidth()).isEqualTo(50);
     }
 }

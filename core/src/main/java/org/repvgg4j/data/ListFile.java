@@ -84,7 +84,6 @@ public record ListFile(Path file, List<ListEntry> entries) {
         return new ListFile(file, entries);
     }
 
-    /** True when the entries carry labels (an empty list counts as labelled). */
     /** The entries as labelled samples for training or evaluation (the list must be labelled). */
     public List<Sample> samples() {
         List<Sample> samples = new ArrayList<>(entries.size());
@@ -97,6 +96,7 @@ public record ListFile(Path file, List<ListEntry> entries) {
         return samples;
     }
 
+    /** True when the entries carry labels (an empty list counts as labelled). */
     public boolean labelled() {
         return entries.isEmpty() || entries.get(0).isLabelled();
     }
