@@ -95,8 +95,8 @@ public final class RepVgg extends AbstractBlock {
         // caller's input is the caller's to close.
         NDList x = inputs;
         for (RepVggBlock block : blocks) {
-            // A frozen block (DJL's freezeParameters) runs as in inference: its batch norms use
-            // their running statistics and leave them as they are, as frozen stages do in mmcls.
+            // A frozen block (freezeThrough) runs as in inference: its batch norms use their
+            // running statistics and leave them as they are, as frozen stages do in mmcls.
             NDList y = block.forward(store, x, training && !block.isFrozen());
             if (x != inputs) {
                 x.close();
