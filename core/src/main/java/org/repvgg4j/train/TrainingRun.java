@@ -6,7 +6,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.DefaultTrainingConfig;
@@ -151,7 +150,7 @@ public final class TrainingRun {
             CustomL2 customL2 = settings.customL2() ? new CustomL2(net) : null;
             Set<String> noDecay = new HashSet<>(NesterovSgd.biasAndNormIds(byKey));
             if (customL2 != null) {
-                noDecay.addAll(customL2.kernelIds());
+                noDecay.addAll(customL2.pointwiseKernelIds());
             }
             NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(), noDecay);
             WeightEma ema = settings.emaDecay() > 0 ? new WeightEma(NetworkWeights.of(net), settings.emaDecay(), manager) : null;
@@ -213,23 +212,16 @@ public final class TrainingRun {
                                 }
                                 NDList predictions = trainer.forward(images, targets);
                                 NDArray loss = trainer.getLoss().evaluate(targets, predictions);
-                                if (customL2 == null) {
-                                    collector.backward(loss);
-                                } else {
-                                    // The reported loss stays the classification loss; the decay
-                                    // term only joins the gradient.
-                                    try (NDScope scope = new NDScope()) {
-                                        NDArray decay = customL2.value();
-                                        collector.backward(decay == null ? loss
-                                                : loss.add(decay.mul(settings.weightDecay() / 2)));
-                                    }
-                                }
+                                collector.backward(loss);
                                 lossSum += loss.getFloat() * n;
                                 long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
                                 int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
                                 for (int i = 0; i < n; i++) {
                                     correct += predicted[i] == labels[i] ? 1 : 0;
                                 }
+                            }
+                            if (customL2 != null) {
+                                customL2.addGradients(settings.weightDecay());
                             }
                             sgd.step(byKey.values()); // not trainer.step(): it copies every gradient first
                             if (ema != null) {

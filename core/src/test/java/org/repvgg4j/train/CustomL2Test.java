@@ -2,6 +2,7 @@ package org.repvgg4j.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -73,14 +74,14 @@ class CustomL2Test {
             double actual = new CustomL2(net).value().getFloat();
             assertThat(expected).isGreaterThan(1);
             assertThat(actual).isCloseTo(expected, org.assertj.core.api.Assertions.within(1e-5 * expected));
-            assertThat(new CustomL2(net).kernelIds()).hasSize(2 * net.blocks().size())
-                    .contains(sd.get("stage2.1.rbr_1x1.conv.weight").getId(), sd.get("stage0.rbr_dense.conv.weight").getId())
-                    .doesNotContain(sd.get("stage2.1.rbr_dense.bn.weight").getId());
+            assertThat(new CustomL2(net).pointwiseKernelIds()).hasSize(net.blocks().size())
+                    .contains(sd.get("stage2.1.rbr_1x1.conv.weight").getId(), sd.get("stage0.rbr_1x1.conv.weight").getId())
+                    .doesNotContain(sd.get("stage2.1.rbr_dense.conv.weight").getId());
         }
     }
 
     @Test
-    void gradientReachesTheKernelsOnlyAndIsTheFormulasDerivative() {
+    void autogradThroughTheValueGivesTheFormulasDerivativeAndHoldsTheNormsConstant() {
         try (NDManager manager = NDManager.newBaseManager()) {
             RepVgg net = network(manager);
             Map<String, Parameter> sd = net.stateDict();
@@ -99,15 +100,46 @@ class CustomL2Test {
                 int out = i / perOut;
                 double norm = t3[out] * t3[out] + t1[out] * t1[out];
                 double fused = k3[i * 9 + 4] * t3[out] + k1[i] * t1[out];
-                assertThat((double) g1[i]).as("d/dK1[%d]", i)
-                        .isCloseTo(2 * fused * t1[out] / norm, org.assertj.core.api.Assertions.within(1e-5));
+                assertThat((double) g1[i]).as("d/dK1[%d]", i).isCloseTo(2 * fused * t1[out] / norm, within(1e-5));
                 assertThat((double) g3[i * 9 + 4]).as("d/dK3 centre [%d]", i)
-                        .isCloseTo(2 * fused * t3[out] / norm, org.assertj.core.api.Assertions.within(1e-5));
-                assertThat((double) g3[i * 9]).as("d/dK3 ring [%d]", i)
-                        .isCloseTo(2.0 * k3[i * 9], org.assertj.core.api.Assertions.within(1e-5));
+                        .isCloseTo(2 * fused * t3[out] / norm, within(1e-5));
+                assertThat((double) g3[i * 9]).as("d/dK3 ring [%d]", i).isCloseTo(2.0 * k3[i * 9], within(1e-5));
             }
             NDArray gammaGrad = sd.get(prefix + "rbr_dense.bn.weight").getArray().getGradient();
             assertThat(gammaGrad.abs().max().getFloat()).as("the BN scales are held constant").isZero();
+        }
+    }
+
+    /** Training's path: the direct gradients plus the optimizer's plain decay on K3 equal autograd's. */
+    @Test
+    void directGradientsPlusPlainDecayOnTheThreeByThreeKernelsEqualAutograd() {
+        double wd = 0.3;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            RepVgg net = network(manager);
+            Map<String, Parameter> sd = net.stateDict();
+            CustomL2 l2 = new CustomL2(net);
+            try (GradientCollector collector = manager.getEngine().newGradientCollector()) {
+                collector.backward(l2.value().mul(wd / 2));
+            }
+            Map<String, float[]> autograd = new java.util.HashMap<>();
+            for (RepVggBlock block : net.blocks()) {
+                for (String kernel : new String[] {"rbr_dense.conv.weight", "rbr_1x1.conv.weight"}) {
+                    NDArray w = sd.get(block.plan().keyPrefix() + kernel).getArray();
+                    autograd.put(block.plan().keyPrefix() + kernel, w.getGradient().toFloatArray());
+                    w.getGradient().subi(w.getGradient()); // zero, as after an update
+                }
+            }
+            l2.addGradients(wd);
+            for (RepVggBlock block : net.blocks()) {
+                String prefix = block.plan().keyPrefix();
+                NDArray k3 = sd.get(prefix + "rbr_dense.conv.weight").getArray();
+                float[] direct3 = k3.getGradient().add(k3.mul(wd)).toFloatArray();
+                float[] direct1 = sd.get(prefix + "rbr_1x1.conv.weight").getArray().getGradient().toFloatArray();
+                assertThat(direct3).as(prefix + " 3x3").containsExactly(autograd.get(prefix + "rbr_dense.conv.weight"),
+                        org.assertj.core.data.Offset.offset(1e-6f));
+                assertThat(direct1).as(prefix + " 1x1").containsExactly(autograd.get(prefix + "rbr_1x1.conv.weight"),
+                        org.assertj.core.data.Offset.offset(1e-6f));
+            }
         }
     }
 
