@@ -1,7 +1,6 @@
 package org.repvgg4j.cli;
 
 import ai.djl.ndarray.NDManager;
-import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.repvgg4j.data.ImageDecoder;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListEntry;
@@ -104,11 +102,8 @@ final class CamCommand extends Subcommand implements Callable<Integer> {
                     }
                     GradCam.ClassMap map = cam.explain(transform.apply(rgb, null), inputSize, classIndex);
                     String name = uniqueName(image, taken);
-                    BufferedImage picture = CamOverlay.render(rgb,
-                            ImageTransform.evalBox(loaded.config().preprocessing(), rgb.width(), rgb.height()),
-                            map, pictureSide);
                     Path png = out.resolve(name + ".cam.png");
-                    ImageIO.write(picture, "png", png.toFile());
+                    CamOverlay.writePng(png, rgb, loaded.config().preprocessing(), map, pictureSide);
                     if (saveMap) {
                         float[] values = new float[map.values().length];
                         for (int i = 0; i < values.length; i++) {

@@ -17,12 +17,16 @@ import org.repvgg4j.bench.Measurement;
 import org.repvgg4j.bench.OnnxRuntimeBench;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.DatasetSplitter;
+import org.repvgg4j.data.ImageDecoder;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListDataset;
 import org.repvgg4j.data.ListFile;
+import org.repvgg4j.data.RgbImage;
 import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.EvalResult;
 import org.repvgg4j.eval.Evaluation;
+import org.repvgg4j.explain.CamOverlay;
+import org.repvgg4j.explain.GradCam;
 import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
@@ -49,6 +53,9 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
 
     /** For the same reason evaluation keeps the whole image instead of cutting an eighth of the border. */
     private static final double EVAL_CROP_RATIO = 1.0;
+
+    /** Grad-CAM over stage 2's output: 6x6 at the demo's 48x48, where the last stage is 2x2. */
+    private static final String CAM_LAYER = "stage2";
 
     @Option(names = "--data", description = "folder of class folders (default: the repository's examples/fashion-mnist)")
     Path data;
@@ -108,6 +115,9 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
             }
             out().printf(Locale.ROOT, "    deploy model: top-1 %.4f, top-5 %.4f on %d images%n",
                     deployScore.top1(), deployScore.top5(), deployScore.images());
+            int pictures = explainOnePerClass(deploy, samples, manager);
+            out().printf("    Grad-CAM (%s) of the first validation image of each class -> %s (%d pictures)%n",
+                    CAM_LAYER, out.resolve("cam"), pictures);
 
             step("5/5 time train vs deploy form at %dx%d (batch 1 and 32; deploy also on ONNX Runtime)", benchSize, benchSize);
             for (int batch : new int[] {1, 32}) {
@@ -143,7 +153,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         }
         // The timings on DJL PyTorch depend on it (README, "ONEDNN_MAX_CPU_ISA"; repvgg doctor)
         summary.put("libtorch convolution kernels", OneDnnIsa.VARIABLE + "=" + OneDnnIsa.describe());
-        summary.put("outputs", run + "/{metrics.csv, curves.png, best/, deploy/}");
+        summary.put("outputs", run + "/{metrics.csv, curves.png, best/, deploy/}, " + out.resolve("cam") + "/");
         summary.put("demo time", Format.fixed((System.nanoTime() - started) / 1e9, 1) + " s");
         out().println();
         int width = summary.keySet().stream().mapToInt(String::length).max().orElse(10);
@@ -153,6 +163,32 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         }
         out().println("-".repeat(width + 50));
         return 0;
+    }
+
+    /**
+     * Grad-CAM pictures, {@code <true class>.png} or {@code <true class>_as_<predicted>.png}, of the
+     * first validation image of each class. The demo's maps are over stage 2, as the last stage of a
+     * 48x48 input is only 2x2.
+     */
+    private int explainOnePerClass(LoadedModel model, List<Sample> samples, NDManager manager) throws IOException {
+        Path dir = Files.createDirectories(out.resolve("cam"));
+        List<String> names = model.config().classes();
+        ImageTransform transform = ImageTransform.eval(model.config().preprocessing());
+        java.util.Set<Integer> done = new java.util.HashSet<>();
+        try (GradCam cam = GradCam.of(model.network(), CAM_LAYER, manager)) {
+            for (Sample sample : samples) {
+                if (!done.add(sample.label())) {
+                    continue;
+                }
+                RgbImage image = ImageDecoder.read(sample.path());
+                GradCam.ClassMap map = cam.explain(transform.apply(image, null), transform.size(), -1);
+                String name = names.get(sample.label())
+                        + (map.classIndex() == sample.label() ? "" : "_as_" + names.get(map.classIndex()));
+                CamOverlay.writePng(dir.resolve(name + ".png"), image, model.config().preprocessing(), map,
+                        CamOverlay.MIN_SIDE);
+            }
+        }
+        return done.size();
     }
 
     /** examples/fashion-mnist beside the launcher (repvgg.home) or under the working directory. */

@@ -5,6 +5,7 @@ import static org.repvgg4j.cli.CommandsTest.repvgg;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.repvgg4j.cli.CommandsTest.Run;
@@ -31,5 +32,11 @@ class DemoCommandTest {
         assertThat(Files.readAllLines(out.resolve("run/metrics.csv"))).hasSize(1 + 3);
         assertThat(out.resolve("run/deploy/model.safetensors")).isRegularFile();
         assertThat(out.resolve("run/curves.png")).isRegularFile();
+        assertThat(run.out()).contains("Grad-CAM (stage2) of the first validation image of each class", "(2 pictures)");
+        try (Stream<Path> pictures = Files.list(out.resolve("cam"))) {
+            assertThat(pictures.map(p -> p.getFileName().toString()).sorted().toList()).hasSize(2)
+                    .anySatisfy(n -> assertThat(n).startsWith("horizontal").endsWith(".png"))
+                    .anySatisfy(n -> assertThat(n).startsWith("vertical").endsWith(".png"));
+        }
     }
 }

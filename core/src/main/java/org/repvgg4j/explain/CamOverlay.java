@@ -1,9 +1,13 @@
 package org.repvgg4j.explain;
 
 import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.Resampler;
 import org.repvgg4j.data.RgbImage;
+import org.repvgg4j.weights.Preprocessing;
 
 /**
  * Draws a class activation map over the part of the image the network saw (the evaluation crop),
@@ -39,6 +43,19 @@ public final class CamOverlay {
             }
         }
         return out;
+    }
+
+    /**
+     * Writes the overlay of {@code map} on the part of {@code image} that {@code preprocessing}'s
+     * evaluation crop shows the network, {@code side x side} pixels, as a PNG.
+     */
+    public static void writePng(Path png, RgbImage image, Preprocessing preprocessing, GradCam.ClassMap map, int side)
+            throws IOException {
+        BufferedImage picture = render(image, ImageTransform.evalBox(preprocessing, image.width(), image.height()), map,
+                side);
+        if (!ImageIO.write(picture, "png", png.toFile())) {
+            throw new IOException(png + ": no PNG writer");
+        }
     }
 
     /**
