@@ -246,7 +246,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 if (!json) {
                     err().printf("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
                 }
-                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, frozenStages(), warmup, iterations,
+                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, RepVgg.lastFrozenStage(freezeThrough),
+                        warmup, iterations,
                         lockstep ? new LineLockstep(System.in, out()) : TrainStepBench.Pacer.NONE);
                 results.add(m);
                 if (json) {
@@ -254,18 +255,6 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         }
-    }
-
-    /** --freeze-through as a stage number, -1 for none. */
-    private int frozenStages() {
-        if (freezeThrough == null || freezeThrough.equals("none")) {
-            return -1;
-        }
-        if (!freezeThrough.matches("stage[0-4]")) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--freeze-through: give a stage, stage0 .. stage4, got '" + freezeThrough + "'");
-        }
-        return freezeThrough.charAt(5) - '0';
     }
 
     private void progress(TimedNetwork net, String engine, int batch) {

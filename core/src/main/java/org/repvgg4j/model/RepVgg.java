@@ -109,6 +109,21 @@ public final class RepVgg extends AbstractBlock {
     }
 
     /**
+     * The last stage a {@code --freeze-through} value freezes: {@code stage0} (the stem) .. {@code
+     * stage4} give 0..4; null or {@code none} give -1, nothing frozen.
+     */
+    public static int lastFrozenStage(String freezeThrough) {
+        if (freezeThrough == null || freezeThrough.equals("none")) {
+            return -1;
+        }
+        if (freezeThrough.matches("stage[0-4]")) {
+            return freezeThrough.charAt(5) - '0';
+        }
+        throw new IllegalArgumentException("freeze through '" + freezeThrough
+                + "': give none or a stage, stage0 (the stem) .. stage4 (every block; only the classifier trains)");
+    }
+
+    /**
      * Freezes the stem and stages 1..{@code lastStage} (0: the stem only; 4: every block, leaving
      * the classifier to train), or unfreezes everything for -1. Frozen blocks get no gradients and
      * keep their batch-norm statistics.

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import org.repvgg4j.data.augment.Augmentation;
+import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.weights.Preprocessing;
 
@@ -60,14 +61,7 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
 
     /** The last frozen stage (0 = the stem, 4 = every block), or -1 if nothing is frozen. */
     public int frozenStages() {
-        if (freezeThrough == null || freezeThrough.equals("none")) {
-            return -1;
-        }
-        if (freezeThrough.matches("stage[0-4]")) {
-            return freezeThrough.charAt(5) - '0';
-        }
-        throw new IllegalArgumentException("freeze through '" + freezeThrough
-                + "': give none or a stage, stage0 (the stem) .. stage4 (every block; only the classifier trains)");
+        return RepVgg.lastFrozenStage(freezeThrough);
     }
 
     /** The training crops' augmentation policy, or null for none. */
