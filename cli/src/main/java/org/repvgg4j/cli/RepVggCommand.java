@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
             TrainCommand.class,
             PredictCommand.class,
             CamCommand.class,
+            PreviewCommand.class,
             EvalCommand.class,
             BatchCommand.class,
             ReportCommand.class,
