@@ -92,7 +92,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         TrainSettings settings = new TrainSettings(arch.name(), abs(split.resolve("train.txt")),
                 abs(split.resolve("val.txt")), abs(split.resolve("annotations.txt")), null, imageSize, epochs, 32,
                 LEARNING_RATE, 0, 1, 0.9, 1e-4, 0.1, 0, MIN_CROP_SCALE, 1, EVAL_CROP_RATIO, 0,
-                Runtime.getRuntime().availableProcessors(), 0, 0, null, 0, false, null);
+                Runtime.getRuntime().availableProcessors(), 0, 0, null, 0, false, null, false);
         TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err());
 
         step("3/5 convert: best epoch (%d) folded into one 3x3 conv per block -> %s", trained.best().epoch(),

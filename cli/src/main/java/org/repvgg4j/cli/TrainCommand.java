@@ -102,6 +102,12 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "statistics and take no backward pass (default: ${DEFAULT-VALUE})")
         String freezeThrough;
 
+        @Option(names = "--balanced",
+                description = "draw each epoch's training images class by class: every class equally often, images of "
+                        + "rare classes repeated (with replacement); for lists where some classes have far fewer images "
+                        + "(default: off, each image once per epoch)")
+        boolean balanced;
+
         @Option(names = "--ema", defaultValue = "0",
                 description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
         double ema;
@@ -162,7 +168,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                 o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
                 o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix,
                 augmentation == null ? "none" : augmentation.id(), o.randomErasing, o.customL2,
-                o.freezeThrough);
+                o.freezeThrough, o.balanced);
     }
 
     private static String abs(Path p) {

@@ -141,14 +141,14 @@ class TrainCommandTest {
      * may have changed it (predict --threads), which changes the floating-point summation order.
      */
     /**
-     * With Mixup, CutMix, RandAugment and Random Erasing on, whose draws must also come out the same
-     * after a resume, and the custom L2.
+     * With Mixup, CutMix, RandAugment, Random Erasing and class-balanced drawing on, whose draws must
+     * also come out the same after a resume, and the custom L2.
      */
     @Test
     void resumeAfterKillContinuesTheSameRun(@TempDir Path tmp) throws Exception {
         int epochs = 5;
         String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0", "--augment", "randaugment", "--random-erasing", "0.25",
-            "--custom-l2"};
+            "--custom-l2", "--balanced"};
         Path reference = tmp.resolve("reference");
         Process uninterrupted = startRepvgg(tmp.resolve("reference.log"), trainArgs(reference, epochs, mixing));
         assertThat(uninterrupted.waitFor(5, TimeUnit.MINUTES)).isTrue();
@@ -178,7 +178,7 @@ class TrainCommandTest {
         assertThat(resumedLog).contains("resuming after epoch " + doneAtKill);
         assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0",
                 "\"augment\": \"rand-m9-n2-mstd0.5-inc1\"", "\"randomErasing\": 0.25",
-                "\"customL2\": true");
+                "\"customL2\": true", "\"balanced\": true");
 
         List<String> lines = metricsLines(run);
         assertThat(lines).hasSize(epochs + 1);

@@ -27,16 +27,30 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A DJL {@link Dataset} over labelled image files (from list files), decoded and transformed on
  * worker threads a few batches ahead of the consumer. Shuffling and augmentation are seeded by
  * (seed, epoch, sample), so an epoch is the same whichever thread decodes what, and the same after
- * a resume. An image that cannot be read is skipped, counted and remembered, never fatal.
+ * a resume; optionally the order is drawn class-balanced ({@link Options}). An image that cannot be read is skipped, counted and remembered, never fatal.
  */
 public final class ListDataset implements Dataset, AutoCloseable {
 
-    /** How batches are drawn: size, order, whether a short final batch is kept, and the seed. */
-    public record Options(int batchSize, boolean shuffle, boolean dropLast, long seed, int workers, int prefetchBatches) {
+    /**
+     * How batches are drawn: size, order, whether a short final batch is kept, and the seed.
+     * {@code balanced} (with {@code shuffle}) draws each pass's images class by class instead of
+     * permuting them: every draw picks a class uniformly, then one of its images, so that rare
+     * classes are seen as often as common ones (PyTorch's WeightedRandomSampler with weights 1 / class
+     * size, with replacement); a pass still has as many images as the list.
+     */
+    public record Options(int batchSize, boolean shuffle, boolean dropLast, long seed, int workers, int prefetchBatches,
+            boolean balanced) {
         public Options {
             if (batchSize < 1 || workers < 1 || prefetchBatches < 1) {
                 throw new IllegalArgumentException("batch size, workers and prefetch must be >= 1");
             }
+            if (balanced && !shuffle) {
+                throw new IllegalArgumentException("class-balanced drawing is a way of shuffling; it needs shuffle");
+            }
+        }
+
+        public Options(int batchSize, boolean shuffle, boolean dropLast, long seed, int workers, int prefetchBatches) {
+            this(batchSize, shuffle, dropLast, seed, workers, prefetchBatches, false);
         }
     }
 
@@ -111,11 +125,15 @@ public final class ListDataset implements Dataset, AutoCloseable {
     /** One decoded, transformed sample, or why it could not be. */
     private record Loaded(int index, float[] input, String problem) {}
 
-    private Loaded load(int index, int pass) {
+    /**
+     * Decodes and transforms sample {@code index}; {@code draw} seeds its augmentation: the index
+     * itself, or with class-balanced drawing, which may draw an image twice in a pass, its position.
+     */
+    private Loaded load(int index, int pass, int draw) {
         Sample s = samples.get(index);
         try {
             RgbImage image = ImageDecoder.read(s.path());
-            Random random = new Random(mix(options.seed(), pass, index));
+            Random random = new Random(mix(options.seed(), pass, draw));
             return new Loaded(index, transform.apply(image, random), null);
         } catch (Exception e) {
             String message = e.getMessage() != null && e.getMessage().contains(s.path().toString())
@@ -148,7 +166,9 @@ public final class ListDataset implements Dataset, AutoCloseable {
             for (int i = 0; i < order.length; i++) {
                 order[i] = i;
             }
-            if (options.shuffle()) {
+            if (options.balanced()) {
+                drawBalanced(new Random(mix(options.seed(), pass, -2)));
+            } else if (options.shuffle()) {
                 Random random = new Random(mix(options.seed(), pass, -1));
                 for (int i = order.length - 1; i > 0; i--) {
                     int j = random.nextInt(i + 1);
@@ -163,13 +183,27 @@ public final class ListDataset implements Dataset, AutoCloseable {
             }
         }
 
+        /** Fills the order with draws of a uniform class, then a uniform image of it. */
+        private void drawBalanced(Random random) {
+            java.util.Map<Integer, List<Integer>> byClass = new java.util.TreeMap<>();
+            for (int i = 0; i < samples.size(); i++) {
+                byClass.computeIfAbsent(samples.get(i).label(), k -> new ArrayList<>()).add(i);
+            }
+            List<List<Integer>> classes = new ArrayList<>(byClass.values());
+            for (int i = 0; i < order.length; i++) {
+                List<Integer> members = classes.get(random.nextInt(classes.size()));
+                order[i] = members.get(random.nextInt(members.size()));
+            }
+        }
+
         private void submitNext() {
             int from = submitted * options.batchSize();
             int to = Math.min(order.length, from + options.batchSize());
             List<Future<Loaded>> futures = new ArrayList<>(to - from);
             for (int i = from; i < to; i++) {
                 int index = order[i];
-                futures.add(workers.submit(() -> load(index, pass)));
+                int draw = options.balanced() ? i : index;
+                futures.add(workers.submit(() -> load(index, pass, draw)));
             }
             pending.add(futures);
             submitted++;

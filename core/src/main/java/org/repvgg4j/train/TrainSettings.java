@@ -31,12 +31,14 @@ import org.repvgg4j.weights.Preprocessing;
  *     branches' kernels (false in a run.json from before)
  * @param freezeThrough the last frozen stage, {@code stage0} (the stem) .. {@code stage4}; null or "none"
  *     freezes nothing (as a run.json from before)
+ * @param balanced draw training images class-balanced ({@code ListDataset.Options}); false in a run.json
+ *     from before
  */
 public record TrainSettings(String arch, String trainList, String valList, String classFile, String init,
         int imageSize, int epochs, int batchSize, double lr, double minLr, double warmupEpochs, double momentum,
         double weightDecay, double labelSmoothing, double emaDecay, double minScale, double maxScale, double cropRatio,
         long seed, int workers, double mixup, double cutmix, String augment, double randomErasing,
-        boolean customL2, String freezeThrough) {
+        boolean customL2, String freezeThrough, boolean balanced) {
 
     public static final String FILE = "run.json";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();

@@ -122,7 +122,8 @@ public final class TrainingRun {
                 ListDataset trainData = new ListDataset(trainSamples,
                         ImageTransform.train(preprocessing, settings.minScale(), settings.maxScale(),
                                 settings.augmentation(), settings.randomErasing()),
-                        new ListDataset.Options(settings.batchSize(), true, true, settings.seed(), workers, 4));
+                        new ListDataset.Options(settings.batchSize(), true, true, settings.seed(), workers, 4,
+                                settings.balanced()));
                 ListDataset valData = new ListDataset(valSamples, ImageTransform.eval(preprocessing),
                         new ListDataset.Options(settings.batchSize(), false, false, settings.seed(), workers, 4))) {
             model.setBlock(net);

@@ -126,7 +126,7 @@ class BatchMixingTest {
     void aRunFromBeforeMixingAndAugmentationResumesWithThemOff(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
             throws Exception {
         TrainSettings now = new TrainSettings("A0", "t.txt", "v.txt", "a.txt", null, 32, 3, 8, 0.01, 0, 1, 0.9, 1e-4,
-                0.1, 0, 0.08, 1, 0.875, 0, 2, 0.2, 1.0, "original", 0.25, true, "stage2");
+                0.1, 0, 0.08, 1, 0.875, 0, 2, 0.2, 1.0, "original", 0.25, true, "stage2", true);
         now.write(dir);
         assertThat(TrainSettings.read(dir)).isEqualTo(now);
         assertThat(TrainSettings.read(dir).augmentation()).isEqualTo(new org.repvgg4j.data.augment.AutoAugment(0));
@@ -134,10 +134,11 @@ class BatchMixingTest {
         String before = java.nio.file.Files.readString(dir.resolve(TrainSettings.FILE))
                 .replaceAll(",\\s*\"mixup\": 0.2", "").replaceAll(",\\s*\"cutmix\": 1.0", "")
                 .replaceAll(",\\s*\"augment\": \"original\"", "").replaceAll(",\\s*\"randomErasing\": 0.25", "")
-                .replaceAll(",\\s*\"customL2\": true", "").replaceAll(",\\s*\"freezeThrough\": \"stage2\"", "");
+                .replaceAll(",\\s*\"customL2\": true", "").replaceAll(",\\s*\"freezeThrough\": \"stage2\"", "")
+                .replaceAll(",\\s*\"balanced\": true", "");
         assertThat(before).doesNotContain("mixup").doesNotContain("cutmix").doesNotContain("augment")
                 .doesNotContain("randomErasing").doesNotContain("customL2")
-                .doesNotContain("freezeThrough");
+                .doesNotContain("freezeThrough").doesNotContain("balanced");
         java.nio.file.Files.writeString(dir.resolve(TrainSettings.FILE), before);
         TrainSettings old = TrainSettings.read(dir);
         assertThat(old.mixup()).isZero();
@@ -146,6 +147,7 @@ class BatchMixingTest {
         assertThat(old.randomErasing()).isZero();
         assertThat(old.customL2()).isFalse();
         assertThat(old.frozenStages()).isEqualTo(-1);
+        assertThat(old.balanced()).isFalse();
         assertThat(old.epochs()).isEqualTo(3);
     }
 
