@@ -186,6 +186,9 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                         + "%d epochs, batch %d, lr %.4g%n", resume ? "resuming" : "training", settings.spec().name(),
                 train.size(), val.size(), classes.size(), settings.imageSize(), settings.imageSize(), settings.epochs(),
                 settings.batchSize(), settings.lr());
+        if (!settings.extras().isEmpty()) {
+            out.println("  with " + String.join(", ", settings.extras()));
+        }
         List<ConvolutionVerdicts.Workload> workloads = List.of(ConvolutionVerdicts.Workload.training(settings.spec(),
                 settings.imageSize(), settings.batchSize(), val.size()));
         IsaChoice.applyFor(workloads, err);

@@ -175,7 +175,8 @@ class TrainCommandTest {
         assertThat(resumed.waitFor(5, TimeUnit.MINUTES)).isTrue();
         String resumedLog = Files.readString(tmp.resolve("resumed.log"));
         assertThat(resumed.exitValue()).as(resumedLog).isZero();
-        assertThat(resumedLog).contains("resuming after epoch " + doneAtKill);
+        assertThat(resumedLog).contains("resuming after epoch " + doneAtKill).contains("  with mixup 0.2, cutmix 1.0, "
+                + "augment rand-m9-n2-mstd0.5-inc1, random erasing 0.25, custom L2, class-balanced drawing");
         assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0",
                 "\"augment\": \"rand-m9-n2-mstd0.5-inc1\"", "\"randomErasing\": 0.25",
                 "\"customL2\": true", "\"balanced\": true");

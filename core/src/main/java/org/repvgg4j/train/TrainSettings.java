@@ -66,6 +66,37 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
         return RepVgg.lastFrozenStage(freezeThrough);
     }
 
+    /** The options beyond the official recipe that are on, in words, for the log: "mixup 0.2", "custom L2", ... */
+    public java.util.List<String> extras() {
+        java.util.List<String> on = new java.util.ArrayList<>();
+        if (emaDecay > 0) {
+            on.add("EMA " + emaDecay);
+        }
+        if (mixup > 0) {
+            on.add("mixup " + mixup);
+        }
+        if (cutmix > 0) {
+            on.add("cutmix " + cutmix);
+        }
+        Augmentation policy = augmentation();
+        if (policy != null) {
+            on.add("augment " + policy.id());
+        }
+        if (randomErasing > 0) {
+            on.add("random erasing " + randomErasing);
+        }
+        if (customL2) {
+            on.add("custom L2");
+        }
+        if (frozenStages() >= 0) {
+            on.add("frozen through stage" + frozenStages());
+        }
+        if (balanced) {
+            on.add("class-balanced drawing");
+        }
+        return on;
+    }
+
     /** The training crops' augmentation policy, or null for none. */
     public Augmentation augmentation() {
         return Augmentation.parse(augment);
