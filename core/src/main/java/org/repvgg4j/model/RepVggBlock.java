@@ -27,6 +27,7 @@ public final class RepVggBlock extends AbstractBlock {
     private final BatchNorm identity;
     private final Conv2d reparam;
     private final SqueezeExcite se;
+    private boolean frozen;
 
     public RepVggBlock(BlockPlan plan, Form form) {
         this.plan = plan;
@@ -61,19 +62,15 @@ public final class RepVggBlock extends AbstractBlock {
         return form;
     }
 
-    /** Whether the block's weights are frozen (none takes a gradient). */
+    /** Whether the block's weights are frozen (none takes a gradient; see {@link #setFrozen}). */
     public boolean isFrozen() {
-        for (Parameter p : getParameters().values()) {
-            if (isWeight(p) && p.requiresGradient()) {
-                return false;
-            }
-        }
-        return true;
+        return frozen;
     }
 
     /** Freezes or unfreezes the block's weights; batch-norm running statistics never take gradients. */
     public void setFrozen(boolean frozen) {
         freezeParameters(frozen, RepVggBlock::isWeight);
+        this.frozen = frozen;
     }
 
     private static boolean isWeight(Parameter p) {
