@@ -117,8 +117,12 @@ class GradCamTest {
                 max = Math.max(max, expected[p]);
             }
             assertThat(max).as("the map is not trivially zero").isGreaterThan(1e-6);
+            // A central difference with this step carries a rounding error of about
+            // 1e-16 * |score| / step per channel weight; summed over the channels it stays below
+            // 1e-6 of the map's peak here (seen: 1.1e-7 on one machine), while a wrong weighting
+            // is off by the map's own size.
             for (int p = 0; p < plane; p++) {
-                assertThat(Math.abs(map.values()[p] - expected[p])).as("position " + p).isLessThan(1e-7 * max);
+                assertThat(Math.abs(map.values()[p] - expected[p])).as("position " + p).isLessThan(1e-6 * max);
             }
         }
     }
