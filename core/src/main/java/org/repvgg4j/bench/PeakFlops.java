@@ -13,6 +13,11 @@ import java.util.Locale;
  *   <li>Zen 5 (AMD family 26) has two full 512-bit FMA pipes per core: 2 x 16 lanes x 2 = 64.</li>
  *   <li>Zen 4 (AMD family 25 with AVX-512) splits AVX-512 instructions over two 256-bit FMA pipes:
  *       2 x 8 x 2 = 32.</li>
+ *   <li>Intel Xeons with AMX tiles ({@code amx_tile} among the flags: Sapphire Rapids and later)
+ *       have two 512-bit FMA units per core: 64. (The probe's clock is the one scalar code runs
+ *       at; these parts lower it under heavy AVX-512 load, so the ceiling is an upper bound:
+ *       on one such machine {@code tools/fma_peak.sh} measured 448 GFLOP/s on 2 cores against
+ *       a computed 517.)</li>
  *   <li>Anything else counts as two 256-bit FMA units (AVX2): 32.</li>
  * </ul>
  */
@@ -20,6 +25,7 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
 
     public static final int ZEN4_FP32_FLOPS_PER_CYCLE = 32;
     public static final int ZEN5_FP32_FLOPS_PER_CYCLE = 64;
+    public static final int AVX512_2FMA_FP32_FLOPS_PER_CYCLE = 64;
 
     public double gflops() {
         return cores * clockGhz * flopsPerCycle;
@@ -87,12 +93,17 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
     static int flopsPerCycle(List<String> cpuinfoLines) {
         String vendor = null;
         String family = null;
+        String flags = null;
         for (String line : cpuinfoLines) {
             vendor = vendor == null ? field(line, "vendor_id") : vendor;
             family = family == null ? field(line, "cpu family") : family;
+            flags = flags == null ? field(line, "flags") : flags;
         }
         if ("AuthenticAMD".equals(vendor) && family != null && family.matches("\\d+") && Integer.parseInt(family) >= 26) {
             return ZEN5_FP32_FLOPS_PER_CYCLE;
+        }
+        if ("GenuineIntel".equals(vendor) && flags != null && List.of(flags.split("\\s+")).contains("amx_tile")) {
+            return AVX512_2FMA_FP32_FLOPS_PER_CYCLE;
         }
         return ZEN4_FP32_FLOPS_PER_CYCLE;
     }

@@ -50,6 +50,9 @@ class CeilingsTest {
         assertThat(PeakFlops.flopsPerCycle(zen5)).isEqualTo(64);
         assertThat(PeakFlops.flopsPerCycle(zen4)).isEqualTo(32);
         assertThat(PeakFlops.flopsPerCycle(intel)).isEqualTo(32);
+        List<String> sapphireRapids = List.of("processor\t: 0", "vendor_id\t: GenuineIntel", "cpu family\t: 6",
+                "flags\t\t: fpu avx2 avx512f amx_bf16 avx512_fp16 amx_tile amx_int8");
+        assertThat(PeakFlops.flopsPerCycle(sapphireRapids)).isEqualTo(64);
         assertThat(PeakFlops.flopsPerCycle(List.of())).isEqualTo(32);
         assertThat(PeakFlops.flopsPerCycle(List.of("vendor_id\t: AuthenticAMD", "cpu family\t: ?"))).isEqualTo(32);
         assertThat(PeakFlops.parseMaxMhz(List.of("cpu MHz\t\t: unknown", "cpu MHz\t\t: 2000"))).isEqualTo(2000);
