@@ -176,6 +176,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     (RepVggSpec) n, imageSize, new TreeSet<>(batches), trainStep, threads)).toList();
             IsaChoice.applyFor(workloads, err());
             StridedChoice.applyFor(workloads, err());
+            LayoutChoice.applyFor(workloads, err());
         }
         if (threads != null) {
             ai.djl.engine.Engine.getInstance();

@@ -59,6 +59,11 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
             + " as soon as it is checked, one line of numbers each")
     Path stridedList;
 
+    @Option(names = "--channels-last", description = {"check instead the convolutions after the stem on channels-last",
+        "input (stride-2 ones strided), as training runs them where they are all right; exit code 1 when any",
+        "is wrong. On some machines they corrupt the heap"})
+    boolean channelsLast;
+
     @Override
     public Integer call() throws IOException {
         for (int size : imageSizes) {
@@ -66,8 +71,14 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--image-size must be at least 8, got " + size);
             }
         }
+        if (strided && channelsLast) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--strided and --channels-last are two checks: give one");
+        }
         if (strided) {
             return checkStrided();
+        }
+        if (channelsLast) {
+            return checkChannelsLast();
         }
         if (stridedList != null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--strided-list needs --strided");
@@ -93,6 +104,32 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
         out().printf("%d of %d convolutions wrong%s (relative error above %.0e) with %s=%s%n", wrong, results.size(),
                 forwardOnly ? " in the forward pass" : "", ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE,
                 OneDnnIsa.describe());
+        return wrong == 0 ? 0 : 1;
+    }
+
+    private int checkChannelsLast() {
+        Set<Problem> problems = new LinkedHashSet<>();
+        for (int size : imageSizes) {
+            for (int batch : batches) {
+                problems.addAll(ConvolutionCheck.channelsLastProblemsOf(arch, size, batch));
+            }
+        }
+        if (!quiet) {
+            out().printf("%-55s %10s %10s %10s%n", "channels-last convolution", "output", "grad in", "grad w");
+            out().flush();
+        }
+        List<Result> results = new ArrayList<>();
+        ConvolutionCheck.runChannelsLast(new ArrayList<>(problems), 0, r -> {
+            results.add(r);
+            if (!quiet) {
+                out().printf("%-55s %10.1e %10.1e %10.1e%s%n", r.problem().describe(), r.output(), r.inputGradient(),
+                        r.weightGradient(), r.wrong() ? "  WRONG: " + r.wrongParts() : "");
+                out().flush();
+            }
+        });
+        long wrong = results.stream().filter(Result::wrong).count();
+        out().printf("%d of %d channels-last convolutions wrong (relative error above %.0e) with %s=%s%n", wrong,
+                results.size(), ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE, OneDnnIsa.describe());
         return wrong == 0 ? 0 : 1;
     }
 

@@ -193,6 +193,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                 settings.imageSize(), settings.batchSize(), val.size()));
         IsaChoice.applyFor(workloads, err);
         StridedChoice.applyFor(workloads, err);
+        LayoutChoice.applyFor(workloads, err);
         ProgressLine bar = new ProgressLine(err);
         return TrainingRun.run(runDir, settings, classes, train, val, resume, new TrainingRun.Listener() {
             @Override

@@ -63,6 +63,13 @@ class CommandsTest {
         assertThat(batches.exit()).as(batches.out()).isZero();
         assertThat(batches.out()).contains("16x16 map, batch 1").contains("16x16 map, batch 3")
                 .contains("convolutions wrong in the forward pass");
+        Run channelsLast = repvgg("doctor", "--arch", TINY, "--image-size", "16", "--batch", "2", "--channels-last");
+        assertThat(channelsLast.exit()).as(channelsLast.out() + channelsLast.err()).isZero();
+        assertThat(channelsLast.out()).contains("channels-last convolution").doesNotContain("3->")
+                .containsPattern("0 of \\d+ channels-last convolutions wrong");
+        Run both = repvgg("doctor", "--strided", "--channels-last");
+        assertThat(both.exit()).isNotZero();
+        assertThat(both.err()).contains("two checks: give one");
     }
 
     @Test

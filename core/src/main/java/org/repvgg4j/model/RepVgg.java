@@ -94,10 +94,20 @@ public final class RepVgg extends AbstractBlock {
         // Block outputs are closed once the next block has consumed them (see RepVggBlock); the
         // caller's input is the caller's to close.
         NDList x = inputs;
+        boolean channelsLast = trainsChannelsLast(inputs.head().getShape(), training);
         for (RepVggBlock block : blocks) {
             // A frozen block (freezeThrough) runs as in inference: its batch norms use their
             // running statistics and leave them as they are, as frozen stages do in mmcls.
-            NDList y = block.forward(store, x, training && !block.isFrozen());
+            boolean blockTrains = training && !block.isFrozen();
+            NDList y = channelsLast && x != inputs
+                    ? block.forward(store, x, blockTrains, RepVggBlock.CHANNELS_LAST)
+                    : block.forward(store, x, blockTrains);
+            if (channelsLast && x == inputs) {
+                // After the stem: every later block follows its input's layout (ChannelsLastTraining).
+                NDArray stem = y.singletonOrThrow();
+                y = new NDList(ChannelsLastTraining.toChannelsLast(stem));
+                stem.close();
+            }
             if (x != inputs) {
                 x.close();
             }
@@ -106,6 +116,15 @@ public final class RepVgg extends AbstractBlock {
         NDArray logits = head(store, x.singletonOrThrow(), training);
         x.close();
         return new NDList(logits);
+    }
+
+    /**
+     * Whether a forward pass of this input holds its activations channels-last after the stem: in
+     * training, for the train form, where {@link ChannelsLastTraining} allows it for this network,
+     * input size and batch size.
+     */
+    public boolean trainsChannelsLast(Shape input, boolean training) {
+        return training && form == Form.TRAIN && ChannelsLastTraining.enabled(spec, input);
     }
 
     /**

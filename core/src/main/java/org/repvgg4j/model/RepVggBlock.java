@@ -12,6 +12,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import ai.djl.nn.norm.BatchNorm;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -19,6 +20,11 @@ import java.util.Map;
  * BN, summed. Deploy form: a single 3x3 conv with bias. Both then apply SE (if any) and ReLU.
  */
 public final class RepVggBlock extends AbstractBlock {
+
+    /** The forward parameter that says the input is channels-last ({@link ChannelsLastTraining}). */
+    static final String CHANNELS_LAST_KEY = "channelsLast";
+    static final PairList<String, Object> CHANNELS_LAST =
+            new PairList<>(List.of(CHANNELS_LAST_KEY), List.<Object>of(Boolean.TRUE));
 
     private final BlockPlan plan;
     private final Form form;
@@ -107,7 +113,9 @@ public final class RepVggBlock extends AbstractBlock {
         } else {
             NDArray threeByThree;
             NDArray oneByOne;
-            if (training && trainsFromPhases(inputs.singletonOrThrow().getShape())) {
+            // Channels-last blocks were checked strided in that layout (ChannelsLastTraining).
+            boolean channelsLast = params != null && params.contains(CHANNELS_LAST_KEY);
+            if (training && !channelsLast && trainsFromPhases(inputs.singletonOrThrow().getShape())) {
                 NDList phases = StrideTwoPhases.split(inputs.singletonOrThrow());
                 threeByThree = dense.forwardPhases(store, phases, training).singletonOrThrow();
                 oneByOne = pointwise.forwardPhases(store, phases, training).singletonOrThrow();

@@ -16,6 +16,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.repvgg4j.model.BlockPlan;
+import org.repvgg4j.model.ChannelsLastTraining;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.model.StrideTwoPhases;
 import org.repvgg4j.model.StridedTraining;
@@ -49,6 +50,12 @@ public final class ConvolutionCheck {
      * input's 2x2 phases (StrideTwoPhases), since 2026-12-02.
      */
     public static final String METHOD = "phases";
+
+    /**
+     * The method part of the key of cached channels-last verdicts ({@link #checkChannelsLast}):
+     * every convolution after the stem on channels-last input, stride-2 ones strided.
+     */
+    public static final String CHANNELS_LAST_METHOD = "channels-last";
 
     private ConvolutionCheck() {}
 
@@ -147,6 +154,58 @@ public final class ConvolutionCheck {
             size = block.outputSize(size);
         }
         return new ArrayList<>(problems);
+    }
+
+    /**
+     * The convolutions a channels-last training run computes in that layout: per block after the
+     * stem its 3x3 and 1x1 branch at the block's input size ({@link ChannelsLastTraining}).
+     */
+    public static List<Problem> channelsLastProblemsOf(RepVggSpec spec, int imageSize, int batch) {
+        Set<Problem> problems = new LinkedHashSet<>();
+        int size = imageSize;
+        for (BlockPlan block : spec.blocks()) {
+            if (block.layer() > 0) {
+                for (int kernel : new int[] {3, 1}) {
+                    problems.add(new Problem(batch, block.inChannels(), block.outChannels(), kernel, block.stride(),
+                            size, block.groups()));
+                }
+            }
+            size = block.outputSize(size);
+        }
+        return new ArrayList<>(problems);
+    }
+
+    /**
+     * Checks each problem on channels-last input ({@link #checkChannelsLast}), handing each result
+     * to {@code done} as soon as it is known. Run it in a process of its own: on some machines
+     * oneDNN's channels-last kernels corrupt the heap.
+     */
+    public static void runChannelsLast(List<Problem> problems, long seed, Consumer<Result> done) {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            for (Problem problem : problems) {
+                try (NDManager scope = manager.newSubManager()) {
+                    done.accept(checkChannelsLast(scope, problem, seed));
+                }
+            }
+        }
+    }
+
+    /**
+     * One problem as channels-last training runs it: the engine's convolution (strided for stride
+     * 2) of a channels-last input, with a channels-last upstream gradient, output and both
+     * gradients against float64.
+     */
+    public static Result checkChannelsLast(NDManager manager, Problem p, long seed) {
+        Random random = new Random(seed);
+        NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
+        NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
+        NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
+        NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
+                upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
+        NDArray[] single = forwardBackward(p, ChannelsLastTraining.toChannelsLast(x), w,
+                ChannelsLastTraining.toChannelsLast(upstream), true, ConvolutionCheck::engineConvolution);
+        return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
+                relativeError(single[2], reference[2]));
     }
 
     /**

@@ -86,8 +86,13 @@ public final class ConvolutionVerdicts {
 
     /** True for right, false for wrong, empty when this workload has not been checked with {@code isa}. */
     public static Optional<Boolean> read(Path directory, Workload workload, String isa) {
+        return read(directory, workload, isa, ConvolutionCheck.METHOD);
+    }
+
+    /** As {@link #read(Path, Workload, String)}, for a verdict on another way of computing them, e.g. {@link ConvolutionCheck#CHANNELS_LAST_METHOD}. */
+    public static Optional<Boolean> read(Path directory, Workload workload, String isa, String method) {
         try {
-            String text = Files.readString(file(directory, workload, isa)).trim();
+            String text = Files.readString(file(directory, workload, isa, method)).trim();
             return text.equals("right") ? Optional.of(true) : text.equals("wrong") ? Optional.of(false) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();
@@ -96,7 +101,12 @@ public final class ConvolutionVerdicts {
 
     /** Best effort, atomically: an unwritable cache only means checking again next time. */
     public static void write(Path directory, Workload workload, String isa, boolean right) {
-        writeAtomically(directory, file(directory, workload, isa), right ? "right\n" : "wrong\n");
+        write(directory, workload, isa, ConvolutionCheck.METHOD, right);
+    }
+
+    /** As {@link #write(Path, Workload, String, boolean)}, for the verdict {@link #read(Path, Workload, String, String)} reads. */
+    public static void write(Path directory, Workload workload, String isa, String method, boolean right) {
+        writeAtomically(directory, file(directory, workload, isa, method), right ? "right\n" : "wrong\n");
     }
 
     private static void writeAtomically(Path directory, Path file, String text) {
@@ -154,10 +164,6 @@ public final class ConvolutionVerdicts {
             v[i] = Integer.parseInt(fields[i]);
         }
         return new ConvolutionCheck.Problem(v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
-    }
-
-    private static Path file(Path directory, Workload w, String isa) {
-        return file(directory, w, isa, ConvolutionCheck.METHOD);
     }
 
     private static Path file(Path directory, Workload w, String isa, String method) {

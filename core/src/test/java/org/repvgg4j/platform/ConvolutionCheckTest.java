@@ -101,4 +101,28 @@ class ConvolutionCheckTest {
             assertThat(r.inputGradient()).isNotNaN().isGreaterThan(0.0);
         }
     }
+
+    @Test
+    void theChannelsLastProblemsAreEveryLayerAfterTheStem() {
+        List<Problem> problems = ConvolutionCheck.channelsLastProblemsOf(RepVggSpec.parse("A0"), 224, 32);
+        // as problemsOf, less the stem's two
+        assertThat(problems).hasSize(14).noneMatch(p -> p.inChannels() == 3)
+                .contains(new Problem(32, 48, 48, 3, 2, 112, 1), new Problem(32, 192, 192, 3, 1, 14, 1))
+                .containsAll(ConvolutionCheck.problemsOf(RepVggSpec.parse("A0"), 224, 32).subList(2, 16));
+    }
+
+    @Test
+    void theChannelsLastCheckMeasuresOutputAndBothGradients() {
+        List<Result> results = new java.util.ArrayList<>();
+        ConvolutionCheck.runChannelsLast(List.of(new Problem(2, 16, 32, 3, 2, 9, 1), new Problem(2, 16, 16, 3, 1, 8, 1),
+                new Problem(2, 16, 32, 1, 2, 9, 1)), 0, results::add);
+        assertThat(results).hasSize(3);
+        for (Result r : results) {
+            // right under the test environment's AVX2 limit (pom.xml), and measured, not skipped
+            assertThat(r.wrong()).as(r.problem().describe() + ": " + r.wrongParts()).isFalse();
+            assertThat(r.output()).isGreaterThan(0.0);
+            assertThat(r.inputGradient()).isGreaterThan(0.0);
+            assertThat(r.weightGradient()).isGreaterThan(0.0);
+        }
+    }
 }
