@@ -13,7 +13,8 @@ import org.repvgg4j.platform.OneDnnIsa;
 /**
  * Per-run choice of the activations' memory layout in training: channels-last after the stem where
  * oneDNN computes every one of the run's convolutions after the stem right in that layout, NCHW
- * elsewhere ({@link ChannelsLastTraining}).
+ * elsewhere, and for inputs under {@value ChannelsLastTraining#MIN_IMAGE_SIZE} pixels a side, where it
+ * is not faster ({@link ChannelsLastTraining}).
  *
  * <p>The check is {@code repvgg doctor --channels-last} in a child process with the instruction set
  * this run uses: on the Zen 5 machine some channels-last convolutions were wrong and one corrupted
@@ -35,7 +36,8 @@ final class LayoutChoice {
         }
         String isa = OneDnnIsa.current();
         for (Workload workload : workloads) {
-            if (!workload.gradients() || workload.batches().isEmpty()) {
+            if (!workload.gradients() || workload.batches().isEmpty()
+                    || workload.imageSize() < ChannelsLastTraining.MIN_IMAGE_SIZE) {
                 continue;
             }
             boolean right = decide(workload, isa, ConvolutionVerdicts.directory(),

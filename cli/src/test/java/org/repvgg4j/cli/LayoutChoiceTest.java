@@ -41,6 +41,13 @@ class LayoutChoiceTest {
     }
 
     @Test
+    void smallInputsAreNotChecked() {
+        StringWriter log = new StringWriter();
+        LayoutChoice.applyFor(List.of(workload(ChannelsLastTraining.MIN_IMAGE_SIZE - 1, 2)), new PrintWriter(log));
+        assertThat(log.toString()).isEmpty();
+    }
+
+    @Test
     void theRunsAreTheWorkloadsBatchSizes() {
         assertThat(LayoutChoice.runs(workload(48, 8, 32))).containsExactly(
                 new ChannelsLastTraining.Run(TINY.name(), 48, 8), new ChannelsLastTraining.Run(TINY.name(), 48, 32));

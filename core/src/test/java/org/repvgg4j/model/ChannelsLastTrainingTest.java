@@ -19,7 +19,8 @@ import org.junit.jupiter.api.Test;
 class ChannelsLastTrainingTest {
 
     private static final RepVggSpec SPEC = RepVggSpec.parse("depths=1,2,1,1;widths=0.25,0.25,0.25,0.25");
-    private static final Shape INPUT = new Shape(4, 3, 32, 32);
+    private static final int SIZE = ChannelsLastTraining.MIN_IMAGE_SIZE;
+    private static final Shape INPUT = new Shape(4, 3, SIZE, SIZE);
 
     @AfterEach
     void back() {
@@ -51,12 +52,14 @@ class ChannelsLastTrainingTest {
         RepVgg train = new RepVgg(SPEC, Form.TRAIN, 3);
         RepVgg deploy = new RepVgg(SPEC, Form.DEPLOY, 3);
         assertThat(train.trainsChannelsLast(INPUT, true)).as("not allowed yet").isFalse();
-        ChannelsLastTraining.allow(List.of(new ChannelsLastTraining.Run(SPEC.name(), 32, 4)));
+        ChannelsLastTraining.allow(List.of(new ChannelsLastTraining.Run(SPEC.name(), SIZE, 4)));
         assertThat(train.trainsChannelsLast(INPUT, true)).isTrue();
         assertThat(train.trainsChannelsLast(INPUT, false)).as("inference").isFalse();
         assertThat(deploy.trainsChannelsLast(INPUT, true)).as("deploy form").isFalse();
-        assertThat(train.trainsChannelsLast(new Shape(5, 3, 32, 32), true)).as("another batch size").isFalse();
-        assertThat(train.trainsChannelsLast(new Shape(4, 3, 48, 48), true)).as("another input size").isFalse();
+        assertThat(train.trainsChannelsLast(new Shape(5, 3, SIZE, SIZE), true)).as("another batch size").isFalse();
+        assertThat(train.trainsChannelsLast(new Shape(4, 3, SIZE + 16, SIZE + 16), true)).as("another input size").isFalse();
+        ChannelsLastTraining.allow(List.of(new ChannelsLastTraining.Run(SPEC.name(), 48, 4)));
+        assertThat(train.trainsChannelsLast(new Shape(4, 3, 48, 48), true)).as("below the smallest size").isFalse();
         assertThat(new RepVgg(RepVggSpec.parse("A0"), Form.TRAIN, 3).trainsChannelsLast(INPUT, true))
                 .as("another network").isFalse();
         System.setProperty(ChannelsLastTraining.SWITCH, "off");
@@ -68,13 +71,13 @@ class ChannelsLastTrainingTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             manager.getEngine().setRandomSeed(3);
             RepVgg net = new RepVgg(SPEC, Form.TRAIN, 3);
-            net.initialize(manager, 32);
+            net.initialize(manager, SIZE);
             NDArray x = manager.randomNormal(INPUT);
             NDArray upstream = manager.randomNormal(new Shape(4, 3));
 
             double nchwLoss = step(net, manager, x, upstream);
             Map<String, float[]> nchw = gradients(net);
-            ChannelsLastTraining.allow(List.of(new ChannelsLastTraining.Run(SPEC.name(), 32, 4)));
+            ChannelsLastTraining.allow(List.of(new ChannelsLastTraining.Run(SPEC.name(), SIZE, 4)));
             double channelsLastLoss = step(net, manager, x, upstream);
             Map<String, float[]> total = gradients(net);
 
