@@ -10,6 +10,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.function.Consumer;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionCheck;
 import org.repvgg4j.platform.ConvolutionCheck.Problem;
@@ -108,50 +109,13 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
     }
 
     private int checkChannelsLast() {
-        Set<Problem> problems = new LinkedHashSet<>();
-        for (int size : imageSizes) {
-            for (int batch : batches) {
-                problems.addAll(ConvolutionCheck.channelsLastProblemsOf(arch, size, batch));
-            }
-        }
-        if (!quiet) {
-            out().printf("%-55s %10s %10s %10s%n", "channels-last convolution", "output", "grad in", "grad w");
-            out().flush();
-        }
-        List<Result> results = new ArrayList<>();
-        ConvolutionCheck.runChannelsLast(new ArrayList<>(problems), 0, r -> {
-            results.add(r);
-            if (!quiet) {
-                out().printf("%-55s %10.1e %10.1e %10.1e%s%n", r.problem().describe(), r.output(), r.inputGradient(),
-                        r.weightGradient(), r.wrong() ? "  WRONG: " + r.wrongParts() : "");
-                out().flush();
-            }
-        });
-        long wrong = results.stream().filter(Result::wrong).count();
-        out().printf("%d of %d channels-last convolutions wrong (relative error above %.0e) with %s=%s%n", wrong,
-                results.size(), ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE, OneDnnIsa.describe());
+        long wrong = checkEach("channels-last", ConvolutionCheck::channelsLastProblemsOf, ConvolutionCheck::runChannelsLast,
+                r -> { });
         return wrong == 0 ? 0 : 1;
     }
 
-    private int checkStrided() throws IOException {
-        Set<Problem> problems = new LinkedHashSet<>();
-        for (int size : imageSizes) {
-            for (int batch : batches) {
-                problems.addAll(ConvolutionCheck.stridedProblemsOf(arch, size, batch));
-            }
-        }
-        if (!quiet) {
-            out().printf("%-55s %10s %10s %10s%n", "strided convolution", "output", "grad in", "grad w");
-            out().flush();
-        }
-        List<Result> results = new ArrayList<>();
-        ConvolutionCheck.runStrided(new ArrayList<>(problems), 0, r -> {
-            results.add(r);
-            if (!quiet) {
-                out().printf("%-55s %10.1e %10.1e %10.1e%s%n", r.problem().describe(), r.output(), r.inputGradient(),
-                        r.weightGradient(), r.wrong() ? "  WRONG: " + r.wrongParts() : "");
-                out().flush();
-            }
+    private int checkStrided() {
+        checkEach("strided", ConvolutionCheck::stridedProblemsOf, ConvolutionCheck::runStrided, r -> {
             if (stridedList != null && !r.wrong()) {
                 // One line at a time, so that what was checked survives a later crash.
                 try {
@@ -162,9 +126,45 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         });
-        long wrong = results.stream().filter(Result::wrong).count();
-        out().printf("%d of %d strided convolutions wrong (relative error above %.0e) with %s=%s%n", wrong,
-                results.size(), ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE, OneDnnIsa.describe());
         return 0;
+    }
+
+    private interface Problems {
+        List<Problem> of(RepVggSpec spec, int imageSize, int batch);
+    }
+
+    private interface Runner {
+        void run(List<Problem> problems, long seed, Consumer<Result> done);
+    }
+
+    /**
+     * One of the checks run in their own process: each problem's line printed (and handed to
+     * {@code also}) as soon as it is known, then the verdict line; the number wrong.
+     */
+    private long checkEach(String what, Problems problemsOf, Runner runner, Consumer<Result> also) {
+        Set<Problem> problems = new LinkedHashSet<>();
+        for (int size : imageSizes) {
+            for (int batch : batches) {
+                problems.addAll(problemsOf.of(arch, size, batch));
+            }
+        }
+        if (!quiet) {
+            out().printf("%-55s %10s %10s %10s%n", what + " convolution", "output", "grad in", "grad w");
+            out().flush();
+        }
+        List<Result> results = new ArrayList<>();
+        runner.run(new ArrayList<>(problems), 0, r -> {
+            results.add(r);
+            if (!quiet) {
+                out().printf("%-55s %10.1e %10.1e %10.1e%s%n", r.problem().describe(), r.output(), r.inputGradient(),
+                        r.weightGradient(), r.wrong() ? "  WRONG: " + r.wrongParts() : "");
+                out().flush();
+            }
+            also.accept(r);
+        });
+        long wrong = results.stream().filter(Result::wrong).count();
+        out().printf("%d of %d %s convolutions wrong (relative error above %.0e) with %s=%s%n", wrong,
+                results.size(), what, ConvolutionCheck.TOLERANCE, OneDnnIsa.VARIABLE, OneDnnIsa.describe());
+        return wrong;
     }
 }

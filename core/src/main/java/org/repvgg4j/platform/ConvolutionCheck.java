@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.ChannelsLastTraining;
 import org.repvgg4j.model.RepVggSpec;
@@ -125,46 +126,15 @@ public final class ConvolutionCheck {
      * 1x1 branch (same channels, stride and groups) at the block's input size.
      */
     public static List<Problem> problemsOf(RepVggSpec spec, int imageSize, int batch) {
-        Set<Problem> problems = new LinkedHashSet<>();
-        int size = imageSize;
-        for (BlockPlan block : spec.blocks()) {
-            for (int kernel : new int[] {3, 1}) {
-                problems.add(new Problem(batch, block.inChannels(), block.outChannels(), kernel, block.stride(),
-                        size, block.groups()));
-            }
-            size = block.outputSize(size);
-        }
-        return new ArrayList<>(problems);
+        return problemsOf(spec, imageSize, batch, block -> true);
     }
 
-    /**
-     * The stride-2 convolutions that training could run strided, if they are right: per block after
-     * the stem its 3x3 and 1x1 branch at the block's input size.
-     */
-    public static List<Problem> stridedProblemsOf(RepVggSpec spec, int imageSize, int batch) {
+    /** {@link #problemsOf} for the blocks {@code which} accepts. */
+    private static List<Problem> problemsOf(RepVggSpec spec, int imageSize, int batch, Predicate<BlockPlan> which) {
         Set<Problem> problems = new LinkedHashSet<>();
         int size = imageSize;
         for (BlockPlan block : spec.blocks()) {
-            if (block.stride() == 2 && block.layer() > 0) {
-                for (int kernel : new int[] {3, 1}) {
-                    problems.add(new Problem(batch, block.inChannels(), block.outChannels(), kernel, 2, size,
-                            block.groups()));
-                }
-            }
-            size = block.outputSize(size);
-        }
-        return new ArrayList<>(problems);
-    }
-
-    /**
-     * The convolutions a channels-last training run computes in that layout: per block after the
-     * stem its 3x3 and 1x1 branch at the block's input size ({@link ChannelsLastTraining}).
-     */
-    public static List<Problem> channelsLastProblemsOf(RepVggSpec spec, int imageSize, int batch) {
-        Set<Problem> problems = new LinkedHashSet<>();
-        int size = imageSize;
-        for (BlockPlan block : spec.blocks()) {
-            if (block.layer() > 0) {
+            if (which.test(block)) {
                 for (int kernel : new int[] {3, 1}) {
                     problems.add(new Problem(batch, block.inChannels(), block.outChannels(), kernel, block.stride(),
                             size, block.groups()));
@@ -176,15 +146,40 @@ public final class ConvolutionCheck {
     }
 
     /**
+     * The stride-2 convolutions that training could run strided, if they are right: per block after
+     * the stem its 3x3 and 1x1 branch at the block's input size.
+     */
+    public static List<Problem> stridedProblemsOf(RepVggSpec spec, int imageSize, int batch) {
+        return problemsOf(spec, imageSize, batch, block -> block.stride() == 2 && block.layer() > 0);
+    }
+
+    /**
+     * The convolutions a channels-last training run computes in that layout: per block after the
+     * stem its 3x3 and 1x1 branch at the block's input size ({@link ChannelsLastTraining}).
+     */
+    public static List<Problem> channelsLastProblemsOf(RepVggSpec spec, int imageSize, int batch) {
+        return problemsOf(spec, imageSize, batch, block -> block.layer() > 0);
+    }
+
+    /**
      * Checks each problem on channels-last input ({@link #checkChannelsLast}), handing each result
      * to {@code done} as soon as it is known. Run it in a process of its own: on some machines
      * oneDNN's channels-last kernels corrupt the heap.
      */
     public static void runChannelsLast(List<Problem> problems, long seed, Consumer<Result> done) {
+        runEach(problems, seed, ConvolutionCheck::checkChannelsLast, done);
+    }
+
+    private interface Check {
+        Result run(NDManager manager, Problem p, long seed);
+    }
+
+    /** Each problem checked in a scope of its own, its result handed on at once. */
+    private static void runEach(List<Problem> problems, long seed, Check check, Consumer<Result> done) {
         try (NDManager manager = NDManager.newBaseManager()) {
             for (Problem problem : problems) {
                 try (NDManager scope = manager.newSubManager()) {
-                    done.accept(checkChannelsLast(scope, problem, seed));
+                    done.accept(check.run(scope, problem, seed));
                 }
             }
         }
@@ -214,13 +209,7 @@ public final class ConvolutionCheck {
      * for some shapes oneDNN's strided input gradient kills the process (see {@link #check}).
      */
     public static void runStrided(List<Problem> problems, long seed, Consumer<Result> done) {
-        try (NDManager manager = NDManager.newBaseManager()) {
-            for (Problem problem : problems) {
-                try (NDManager scope = manager.newSubManager()) {
-                    done.accept(checkStrided(scope, problem, seed));
-                }
-            }
-        }
+        runEach(problems, seed, ConvolutionCheck::checkStrided, done);
     }
 
     /** One problem as the engine's strided convolution, output and both gradients, against float64. */
@@ -255,13 +244,7 @@ public final class ConvolutionCheck {
 
     public static List<Result> run(List<Problem> problems, long seed) {
         List<Result> results = new ArrayList<>(problems.size());
-        try (NDManager manager = NDManager.newBaseManager()) {
-            for (Problem problem : problems) {
-                try (NDManager scope = manager.newSubManager()) {
-                    results.add(check(scope, problem, seed));
-                }
-            }
-        }
+        runEach(problems, seed, ConvolutionCheck::check, results::add);
         return results;
     }
 
