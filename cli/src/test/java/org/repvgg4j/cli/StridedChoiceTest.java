@@ -18,14 +18,10 @@ import org.repvgg4j.platform.ConvolutionVerdicts.Workload;
 
 class StridedChoiceTest {
 
-    private static final RepVggSpec TINY = RepVggSpec.parse("depths=1,1,1,1;widths=0.25,0.25,0.25,0.25");
+    private static final RepVggSpec TINY = TinyWorkloads.TINY;
 
     private static Workload workload(int size, int... batches) {
-        TreeSet<Integer> set = new TreeSet<>();
-        for (int b : batches) {
-            set.add(b);
-        }
-        return new Workload(TINY, size, set, true, 2);
+        return TinyWorkloads.training(size, batches);
     }
 
     @Test

@@ -191,16 +191,30 @@ public final class ConvolutionCheck {
      * gradients against float64.
      */
     public static Result checkChannelsLast(NDManager manager, Problem p, long seed) {
-        Random random = new Random(seed);
-        NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
-        NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
-        NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
-        NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
-                upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
-        NDArray[] single = forwardBackward(p, ChannelsLastTraining.toChannelsLast(x), w,
-                ChannelsLastTraining.toChannelsLast(upstream), true, ConvolutionCheck::engineConvolution);
-        return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
-                relativeError(single[2], reference[2]));
+        Data d = Data.of(manager, p, seed);
+        NDArray[] single = forwardBackward(p, ChannelsLastTraining.toChannelsLast(d.x()), d.w(),
+                ChannelsLastTraining.toChannelsLast(d.upstream()), true, ConvolutionCheck::engineConvolution);
+        return d.against(single);
+    }
+
+    /** A problem's random float32 input, weight and upstream gradient, and the float64 reference of its three results. */
+    private record Data(Problem p, NDArray x, NDArray w, NDArray upstream, NDArray[] reference) {
+
+        static Data of(NDManager manager, Problem p, long seed) {
+            Random random = new Random(seed);
+            NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
+            NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
+            NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
+            NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
+                    upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
+            return new Data(p, x, w, upstream, reference);
+        }
+
+        /** Output, input gradient and weight gradient of one float32 computation against the reference. */
+        Result against(NDArray[] single) {
+            return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
+                    relativeError(single[2], reference[2]));
+        }
     }
 
     /**
@@ -255,16 +269,13 @@ public final class ConvolutionCheck {
 
     /** {@code fromPhases}: as training runs a stride-2 layer from its phases; otherwise the engine's convolution alone. */
     private static Result check(NDManager manager, Problem p, long seed, boolean fromPhases) {
-        Random random = new Random(seed);
-        NDArray x = gaussian(manager, random, p.batch(), p.inChannels(), p.size(), p.size());
-        NDArray w = gaussian(manager, random, p.outChannels(), p.inChannels() / p.groups(), p.kernel(), p.kernel());
-        NDArray upstream = gaussian(manager, random, p.batch(), p.outChannels(), p.outputSize(), p.outputSize());
-        NDArray[] reference = forwardBackward(p, x.toType(DataType.FLOAT64, true), w.toType(DataType.FLOAT64, true),
-                upstream.toType(DataType.FLOAT64, true), true, ConvolutionCheck::shiftedProducts);
+        Data d = Data.of(manager, p, seed);
+        NDArray x = d.x();
+        NDArray w = d.w();
+        NDArray upstream = d.upstream();
+        NDArray[] reference = d.reference();
         if (!fromPhases) {
-            NDArray[] single = forwardBackward(p, x, w, upstream, true, ConvolutionCheck::engineConvolution);
-            return new Result(p, relativeError(single[0], reference[0]), relativeError(single[1], reference[1]),
-                    relativeError(single[2], reference[2]));
+            return d.against(forwardBackward(p, x, w, upstream, true, ConvolutionCheck::engineConvolution));
         }
         // Training computes a stride-2 layer from its input's four phases (StrideTwoPhases), and its
         // input gradient never from the strided convolution; the stem, whose input needs no
