@@ -26,6 +26,7 @@ import org.repvgg4j.bench.Measurement;
 import org.repvgg4j.bench.OnnxRuntimeBench;
 import org.repvgg4j.bench.PeakFlops;
 import org.repvgg4j.bench.TimedNetwork;
+import org.repvgg4j.bench.TorchScriptBench;
 import org.repvgg4j.bench.TrainStepBench;
 import org.repvgg4j.bench.baselines.Baseline;
 import org.repvgg4j.model.Form;
@@ -37,6 +38,7 @@ import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
 import org.repvgg4j.export.CalibrationImages;
+import org.repvgg4j.export.Precision;
 import org.repvgg4j.weights.Preprocessing;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -49,7 +51,9 @@ import picocli.CommandLine.Option;
             "Both engines by default: PyTorch (DJL) for every network, and ONNX Runtime, the default engine of",
             "predict, eval and batch, for RepVGG's deploy form; --engine pytorch or onnxruntime times one.",
             "--precision int8 or both --calibration LIST times the deploy form quantized to int8 in ONNX Runtime",
-            "(engine onnxruntime-int8; calibrated on images of the list, which do not change the speed)."})
+            "(engine onnxruntime-int8; calibrated on images of the list, which do not change the speed).",
+            "--precision bf16 times the deploy form in bfloat16 on libtorch (engine pytorch-bf16: its TorchScript",
+            "export, run by oneDNN's bf16 kernels, on AMX or AVX512-BF16 where the processor has them)."})
 final class BenchCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--arch", defaultValue = "A0",
@@ -86,9 +90,10 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             description = "pytorch, onnxruntime (RepVGG deploy form, exported in memory) or both (default: ${DEFAULT-VALUE})")
     String engine;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|int8|both",
-            description = "ONNX Runtime: time fp32, int8 (quantized, QDQ) or both, one after the other (default: ${DEFAULT-VALUE})")
-    String precision;
+    @Option(names = "--precision", defaultValue = "fp32", split = ",", paramLabel = "fp32|bf16|int8|both",
+            description = {"number formats to time, one after the other: fp32; int8 (ONNX Runtime, quantized, QDQ);",
+                "bf16 (libtorch, the TorchScript export); both = fp32,int8 (default: ${DEFAULT-VALUE})"})
+    List<String> precision;
 
     @Option(names = "--calibration", paramLabel = "LIST",
             description = "int8: list file of images to calibrate on (any images: ranges do not change the speed)")
@@ -137,6 +142,29 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
 
     private boolean fp32 = true;
     private boolean int8;
+    private boolean bf16;
+
+    /** Sets {@link #fp32}, {@link #int8} and {@link #bf16} from --precision. */
+    private void parsePrecisions() {
+        fp32 = false;
+        for (String p : precision) {
+            if (p.strip().equalsIgnoreCase("both")) {
+                fp32 = true;
+                int8 = true;
+                continue;
+            }
+            try {
+                switch (Precision.parse(p)) {
+                    case FP32 -> fp32 = true;
+                    case INT8 -> int8 = true;
+                    case BF16 -> bf16 = true;
+                }
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--precision: '" + p + "' is not one of fp32, bf16, int8, both");
+            }
+        }
+    }
 
     @Override
     public Integer call() throws Exception {
@@ -148,13 +176,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--engine onnxruntime times the deploy form only (of RepVGG, not the baselines); add --form deploy or both");
         }
-        String p = precision.trim().toLowerCase(Locale.ROOT);
-        if (!List.of("fp32", "int8", "both").contains(p)) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--precision: '" + precision + "' is not one of fp32, int8, both");
-        }
-        fp32 = !p.equals("int8");
-        int8 = !p.equals("fp32");
+        parsePrecisions();
         if (freezeThrough != null && !trainStep) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--freeze-through applies to --train-step only");
         }
@@ -165,6 +187,11 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision int8 times the deploy form in ONNX Runtime: it needs --engine onnxruntime (or both), "
                             + "--calibration LIST and no --train-step");
+        }
+        if (bf16 && (!engines.contains(ForwardBench.ENGINE) || !(anyRepVgg && forms.contains(Form.DEPLOY)) || trainStep)) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--precision bf16 times RepVGG's deploy form on libtorch: it needs --engine pytorch (or both), "
+                            + "--form deploy (or both) and no --train-step");
         }
         if (images < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--images must be 0 or more, got " + images);
@@ -311,6 +338,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         int ortThreads = threads != null ? threads : JniUtils.getNumThreads();
         Map<TimedNetwork, byte[]> fp32Onnx = new HashMap<>();
         Map<TimedNetwork, byte[]> int8Onnx = new HashMap<>();
+        Map<TimedNetwork, byte[]> bf16Archives = new HashMap<>();
         for (int batch : batches) {
             for (TimedNetwork net : nets) {
                 for (String e : engines) {
@@ -322,6 +350,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     if (!ort) {
                         progress(net, e, batch);
                         ms.add(ForwardBench.run(net, batch, imageSize, warmup, iterations, manager));
+                    }
+                    if (!ort && bf16 && net.block() instanceof RepVgg r && r.form() == Form.DEPLOY) {
+                        progress(net, TorchScriptBench.ENGINE_BF16, batch);
+                        byte[] archive = bf16Archives.computeIfAbsent(net, n -> TorchScriptBench.bf16(r, imageSize));
+                        ms.add(TorchScriptBench.time(archive, TorchScriptBench.ENGINE_BF16, r, net.model(), batch,
+                                imageSize, warmup, iterations, manager));
                     }
                     if (ort && fp32) {
                         progress(net, e, batch);
@@ -459,6 +493,11 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                         && t.engine().equals(OnnxRuntimeBench.ENGINE)) {
                     out.printf(Locale.ROOT, "batch %d: int8 on onnxruntime is %.2fx the speed of fp32 on onnxruntime%n",
                             d.batch(), t.medianMs() / d.medianMs());
+                }
+                if (sameRow && d.form().equals(t.form()) && d.engine().equals(TorchScriptBench.ENGINE_BF16)
+                        && (t.engine().equals(ForwardBench.ENGINE) || t.engine().equals(OnnxRuntimeBench.ENGINE))) {
+                    out.printf(Locale.ROOT, "batch %d: bf16 on pytorch is %.2fx the speed of fp32 on %s%n",
+                            d.batch(), t.medianMs() / d.medianMs(), t.engine());
                 }
                 if (sameRow && d.form().equals("deploy") && t.form().equals("deploy")
                         && d.engine().equals(OnnxRuntimeBench.ENGINE) && t.engine().equals(ForwardBench.ENGINE)) {

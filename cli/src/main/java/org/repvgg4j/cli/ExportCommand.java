@@ -16,11 +16,13 @@ import org.repvgg4j.export.ExportCheck;
 import org.repvgg4j.export.Int8Exporter;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
+import org.repvgg4j.export.Precision;
 import org.repvgg4j.export.TorchScriptExporter;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
 import org.repvgg4j.infer.TorchScriptScorer;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.platform.CpuFeatures;
 import org.repvgg4j.reparam.Equivalence;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
@@ -38,6 +40,8 @@ import picocli.CommandLine.Option;
             "A train-form model is converted and verified first. The file is then run in",
             "ONNX Runtime (TorchScript: libtorch) on a random batch and kept only if its logits",
             "equal ours (DJL) within 1e-4 of the output scale.",
+            "--precision bf16 --format torchscript writes the network in bfloat16 (half the file; oneDNN's bf16",
+            "kernels on AMX or AVX512-BF16), checked within " + TorchScriptExporter.BF16_TOLERANCE_TEXT + " of the output scale.",
             "--precision int8 writes a statically quantized model instead (QDQ: int8 weights",
             "per output channel, uint8 activations calibrated on --calibration images); it is",
             "checked against fp32 on other images of the list and kept if their top-1 classes",
@@ -52,7 +56,7 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
     String format;
 
     @Option(names = "--out", description = "file to write (default: model.onnx, model-int8.onnx with --precision int8, "
-            + "or model.pt with --format torchscript, in the model directory)")
+            + "model.pt with --format torchscript, or model-bf16.pt with --precision bf16, in the model directory)")
     Path out;
 
     @Option(names = "--check-batch", defaultValue = "2", description = "images in the check batch (default: ${DEFAULT-VALUE})")
@@ -65,8 +69,9 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
             description = "ONNX Runtime intra-op threads for the check (default: ${DEFAULT-VALUE}, ONNX Runtime's choice)")
     int threads;
 
-    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|int8",
-            description = "fp32 (default) or int8 (post-training static quantization; needs --calibration)")
+    @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16|int8",
+            description = {"fp32 (default); bf16 (TorchScript: weights and every layer in bfloat16, float32 in and out);",
+                "int8 (ONNX: post-training static quantization; needs --calibration)"})
     String precision;
 
     @Option(names = "--calibration", paramLabel = "LIST",
@@ -102,15 +107,21 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
         if (checkBatch < 1) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--check-batch must be >= 1, got " + checkBatch);
         }
-        boolean int8 = switch (precision.toLowerCase(Locale.ROOT)) {
-            case "fp32" -> false;
-            case "int8" -> true;
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--precision: '" + precision + "' is not one of fp32, int8");
-        };
+        Precision chosen;
+        try {
+            chosen = Precision.parse(precision);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--precision: " + e.getMessage());
+        }
+        boolean int8 = chosen == Precision.INT8;
         if (int8 && torchScript) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision int8 is written as ONNX only; leave out --format torchscript");
+        }
+        if (chosen == Precision.BF16 && !torchScript) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--precision bf16 is written as TorchScript only (ONNX Runtime has no bf16 convolutions on CPUs); "
+                            + "add --format torchscript");
         }
         if (int8 && calibration == null) {
             throw new CommandLine.ParameterException(spec.commandLine(),
@@ -127,7 +138,11 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--calibration-percentile must be in (0, 100], got " + percentile);
         }
-        Path target = out != null ? out : model.resolve(int8 ? "model-int8.onnx" : torchScript ? "model.pt" : "model.onnx");
+        Path target = out != null ? out : model.resolve(switch (chosen) {
+            case INT8 -> "model-int8.onnx";
+            case BF16 -> "model-bf16.pt";
+            case FP32 -> torchScript ? "model.pt" : "model.onnx";
+        });
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = ModelDirectory.load(model, manager);
             if (deploy.config().form() == Form.TRAIN) {
@@ -144,7 +159,7 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
                 return 0;
             }
             if (torchScript) {
-                writeTorchScript(deploy, target, manager);
+                writeTorchScript(deploy, chosen, target, manager);
                 return 0;
             }
             byte[] onnx = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
@@ -162,26 +177,32 @@ final class ExportCommand extends Subcommand implements Callable<Integer> {
         return 0;
     }
 
-    private void writeTorchScript(LoadedModel deploy, Path target, NDManager manager) throws IOException {
+    private void writeTorchScript(LoadedModel deploy, Precision precision, Path target, NDManager manager)
+            throws IOException {
+        boolean bf16 = precision == Precision.BF16;
+        if (bf16 && !CpuFeatures.hasBf16()) {
+            err().println("warning: this processor has neither AVX512-BF16 nor AMX-BF16; libtorch will emulate bf16 "
+                    + "here, slower than fp32. The file runs at full speed on one that has them.");
+        }
         int size = deploy.config().preprocessing().inputSize();
         Equivalence[] check = new Equivalence[1];
+        double tolerance = bf16 ? TorchScriptExporter.BF16_TOLERANCE : Equivalence.DEFAULT_TOLERANCE;
         // Streamed tensor by tensor: B3's 0.5 GB need not sit in the Java heap twice.
         writeAtomically(target, stream -> TorchScriptExporter.write(deploy.config(), NetworkWeights.of(deploy.network()),
-                stream), staged -> {
+                precision, stream), staged -> {
             try (TorchScriptScorer loaded = TorchScriptScorer.open(staged)) {
-                check[0] = ExportCheck.compare(deploy.network(), loaded, size, checkBatch, seed,
-                        Equivalence.DEFAULT_TOLERANCE, manager);
+                check[0] = ExportCheck.compare(deploy.network(), loaded, size, checkBatch, seed, tolerance, manager);
             }
             return check[0].holds();
         });
-        String described = ExportCheck.describe(check[0], checkBatch, "torchscript");
+        String described = ExportCheck.describe(check[0], checkBatch, bf16 ? "torchscript bf16" : "torchscript");
         out().println("torchscript check: " + described);
         if (!check[0].holds()) {
             throw new IllegalStateException("the TorchScript file does not reproduce the network (" + described + "); "
                     + target + " not written");
         }
-        out().printf(Locale.ROOT, "wrote %s: RepVGG-%s deploy form, TorchScript, %d classes, input [batch, 3, %d, %d], "
-                + "%.1f MB%n", target, deploy.config().spec().name(), deploy.config().numClasses(), size, size,
+        out().printf(Locale.ROOT, "wrote %s: RepVGG-%s deploy form, TorchScript%s, %d classes, input [batch, 3, %d, %d], "
+                + "%.1f MB%n", target, deploy.config().spec().name(), bf16 ? " bf16" : "", deploy.config().numClasses(), size, size,
                 Files.size(target) / 1e6);
     }
 

@@ -74,4 +74,23 @@ class BenchEngineTest {
         assertThat(noList.exit()).isEqualTo(2);
         assertThat(noList.err()).contains("--precision int8 times the deploy form in ONNX Runtime");
     }
+
+    @Test
+    void bf16IsTimedOnLibtorchBesideFp32OnBothEngines() {
+        Run run = repvgg("bench", "--arch", TINY, "--engine", "both", "--form", "deploy", "--precision", "fp32,bf16",
+                "--batch", "2", "--image-size", "32", "--warmup", "1", "--iterations", "2", "--threads", "1",
+                "--gemm-size", "0");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("deploy +pytorch-bf16 +2 ")
+                .containsPattern("batch 2: bf16 on pytorch is \\d+\\.\\d\\dx the speed of fp32 on pytorch")
+                .containsPattern("batch 2: bf16 on pytorch is \\d+\\.\\d\\dx the speed of fp32 on onnxruntime");
+
+        Run onnxOnly = repvgg("bench", "--arch", TINY, "--engine", "onnxruntime", "--form", "deploy", "--precision", "bf16");
+        assertThat(onnxOnly.exit()).isEqualTo(2);
+        assertThat(onnxOnly.err()).contains("--precision bf16 times RepVGG's deploy form on libtorch");
+        Run unknown = repvgg("bench", "--arch", TINY, "--precision", "fp32,fp16");
+        assertThat(unknown.exit()).isEqualTo(2);
+        assertThat(unknown.err()).contains("--precision: 'fp16' is not one of fp32, bf16, int8, both");
+    }
 }

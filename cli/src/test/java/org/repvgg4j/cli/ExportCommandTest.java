@@ -109,6 +109,33 @@ class ExportCommandTest {
         assertThat(int8.err()).contains("--precision int8 is written as ONNX only");
     }
 
+    @Test
+    void bf16TorchScriptExportIsCheckedWithinItsToleranceAndPredictsTheSameClasses() throws Exception {
+        Path classes = tmp.resolve("annotations.txt");
+        Files.writeString(classes, "horizontal 0\nvertical 1\n");
+        Path train = initTrain(classes.toString());
+        Path images = StripeImages.write(tmp.resolve("stripes"), 1, 5);
+
+        Run export = repvgg("export", "--model", train.toString(), "--format", "torchscript", "--precision", "bf16");
+
+        assertThat(export.exit()).as(export.err()).isZero();
+        Path pt = train.resolve("model-bf16.pt");
+        assertThat(export.out())
+                .containsPattern("torchscript check: max \\|torchscript bf16 - djl\\| = \\S+, max \\|djl\\| = \\S+, "
+                        + "relative \\S+ \\(limit 5e-02, batch 2\\): equal")
+                .contains("wrote " + pt + ": RepVGG-" + TINY + " deploy form, TorchScript bf16, 2 classes");
+        String[] photos = {images.resolve("horizontal/000.png").toString(), images.resolve("vertical/000.png").toString()};
+        Run bf16 = repvgg("predict", "--model", pt.toString(), "--json", "--top", "2", photos[0], photos[1]);
+        Run fp32 = repvgg("predict", "--model", train.toString(), "--engine", "pytorch", "--json", "--top", "2",
+                photos[0], photos[1]);
+        assertThat(bf16.exit()).as(bf16.err()).isZero();
+        assertThat(scores(bf16.out())).containsExactly(scores(fp32.out()), org.assertj.core.data.Offset.offset(0.05));
+
+        Run onnx = repvgg("export", "--model", train.toString(), "--precision", "bf16");
+        assertThat(onnx.exit()).isEqualTo(2);
+        assertThat(onnx.err()).contains("--precision bf16 is written as TorchScript only");
+    }
+
     /** Every score of predict's --json lines, in order. */
     private static double[] scores(String json) {
         return json.lines().map(com.google.gson.JsonParser::parseString)

@@ -2,7 +2,6 @@ package org.repvgg4j.bench;
 
 import ai.djl.ndarray.NDManager;
 import java.io.IOException;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import onnx.Onnx.ModelProto;
@@ -10,10 +9,8 @@ import org.repvgg4j.export.ActivationCalibrator;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.QdqQuantizer;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
-import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
-import org.repvgg4j.reparam.EquivalenceCheck;
 import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.NetworkWeights;
 import org.repvgg4j.weights.Preprocessing;
@@ -65,36 +62,12 @@ public final class OnnxRuntimeBench {
         if (net.form() != Form.DEPLOY) {
             throw new IllegalArgumentException("ONNX Runtime runs the deploy form only; convert the network first");
         }
-        float[] input;
-        try (NDManager scope = manager.newSubManager()) {
-            input = EquivalenceCheck.randomInput(scope, batch, inputSize, 0).toFloatArray();
-        }
-        List<Double> millis = new ArrayList<>(iterations);
-        long cpuStart = -1;
-        long cpuEnd;
         try (OnnxRuntimeRunner ort = OnnxRuntimeRunner.open(onnx, threads)) {
-            for (int i = 0; i < warmup + iterations; i++) {
-                if (i == warmup) {
-                    cpuStart = ProcessClock.cpuNanos();
-                }
-                long start = System.nanoTime();
-                float[][] logits = ort.run(input, batch);
-                long elapsed = System.nanoTime() - start;
-                if (logits.length != batch || logits[0].length != net.numClasses()) {
-                    throw new IllegalStateException("unexpected output " + logits.length + "x" + logits[0].length);
-                }
-                if (i >= warmup) {
-                    millis.add(elapsed / 1e6);
-                }
-            }
-            cpuEnd = ProcessClock.cpuNanos();
+            return ScorerBench.time(ort, engine, net, label, batch, inputSize, warmup, iterations, threads, manager);
         }
-        Complexity cost = Complexity.of(net.spec(), net.form(), net.numClasses(), inputSize);
-        return new Measurement(label, net.form().id(), engine, batch, threads, inputSize, cost.params(), cost.macs(),
-                millis, ProcessClock.msPerRun(cpuStart, cpuEnd, iterations));
     }
 
-    private static ModelConfig config(RepVgg net, int inputSize) {
+    static ModelConfig config(RepVgg net, int inputSize) {
         if (net.form() != Form.DEPLOY) {
             throw new IllegalArgumentException("ONNX Runtime runs the deploy form only; convert the network first");
         }

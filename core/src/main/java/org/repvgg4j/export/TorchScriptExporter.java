@@ -37,6 +37,11 @@ import org.repvgg4j.weights.StateDict;
  * {@code torch.jit.load(f, _extra_files={"repvgg.json": ""})} returns. Parameters are named after
  * the official state-dict keys with dots as underscores ({@code stage1_0_rbr_reparam_weight}).
  * Files are stored uncompressed at 64-byte aligned offsets, as PyTorch's own writer does.
+ *
+ * <p>In {@link Precision#BF16} the parameters are stored as bfloat16 ({@code BFloat16Storage}, half
+ * the file) and {@code forward} casts the input to bfloat16 in channels-last layout, runs every layer
+ * in bfloat16 and returns float32 logits. libtorch then runs the convolutions in oneDNN's bf16
+ * kernels (AMX or AVX512-BF16 where the processor has them); callers see float32 in and out.
  */
 public final class TorchScriptExporter {
 
@@ -48,6 +53,15 @@ public final class TorchScriptExporter {
     static final String CLASS = "RepVGG";
     /** The serialization format version PyTorch 1.13 writes for these operators. */
     static final String FORMAT_VERSION = "3";
+    /**
+     * How far a bf16 archive's logits may stray from float32's, as a share of the largest |logit|.
+     * bfloat16 keeps 8 significant bits (relative rounding 2^-9, 0.2%) per stored value; over A0's
+     * 22 layers with random weights the logits moved by 1.8% (docs/BENCHMARKS.md, "bf16"). A wrong
+     * weight or layer moves them by far more.
+     */
+    public static final double BF16_TOLERANCE = 0.05;
+    /** {@link #BF16_TOLERANCE} as the help text states it. */
+    public static final String BF16_TOLERANCE_TEXT = "5%";
     private static final int ALIGNMENT = 64;
     /** Every file's time stamp, so that the same model gives the same bytes. */
     private static final LocalDateTime FIXED_TIME = LocalDateTime.of(2000, 1, 1, 0, 0);
@@ -61,20 +75,38 @@ public final class TorchScriptExporter {
      * use is refused, naming the key, before anything is written.
      */
     public static void write(ModelConfig config, StateDict weights, OutputStream out) throws IOException {
+        write(config, weights, Precision.FP32, out);
+    }
+
+    /**
+     * As {@link #write(ModelConfig, StateDict, OutputStream)}, in {@code precision}: fp32, or bf16
+     * (parameters and every layer in bfloat16, float32 input and logits).
+     */
+    public static void write(ModelConfig config, StateDict weights, Precision precision, OutputStream out)
+            throws IOException {
+        if (precision == Precision.INT8) {
+            throw new IllegalArgumentException("int8 is exported to ONNX (Int8Exporter), not to TorchScript");
+        }
         if (config.form() != Form.DEPLOY) {
             throw new IllegalArgumentException("only the deploy form is exported to TorchScript; convert the "
                     + config.form().id() + "-form model first");
         }
-        Module module = new Module(weights);
+        boolean bf16 = precision == Precision.BF16;
+        Module module = new Module(weights, bf16);
         RepVggSpec spec = config.spec();
         List<String> body = new ArrayList<>();
+        if (bf16) {
+            // ScalarType 15 is BFloat16; memory format 2 is channels-last, the layout oneDNN's bf16 kernels take.
+            body.add("x = torch.contiguous(torch.to(x, 15), memory_format=2)");
+        }
         for (BlockPlan plan : spec.blocks()) {
             addBlock(body, module, plan);
         }
         String w = module.parameter("linear.weight", config.numClasses(), spec.featureChannels());
         String b = module.parameter("linear.bias", config.numClasses());
         body.add("x = torch.mean(x, [2, 3])");
-        body.add("return torch.linear(x, self." + w + ", self." + b + ")");
+        String logits = "torch.linear(x, self." + w + ", self." + b + ")";
+        body.add("return " + (bf16 ? "torch.to(" + logits + ", 6)" : logits)); // ScalarType 6 is Float
         DeployTensors.refuseUnused(weights, module.keys);
 
         try (AlignedZip zip = new AlignedZip(out)) {
@@ -82,7 +114,8 @@ public final class TorchScriptExporter {
             zip.add("code/__torch__.py", module.source(body).getBytes(StandardCharsets.UTF_8));
             zip.add("constants.pkl", new PickleWriter().emptyTuple().finish());
             for (int i = 0; i < module.tensors.size(); i++) {
-                zip.add("data/" + i, littleEndian(DeployTensors.floats(module.tensors.get(i))));
+                float[] values = DeployTensors.floats(module.tensors.get(i));
+                zip.add("data/" + i, bf16 ? littleEndianBf16(values) : littleEndian(values));
             }
             zip.add("extra/" + METADATA, GSON.toJson(OnnxExporter.metadata(config)).getBytes(StandardCharsets.UTF_8));
             zip.add("version", (FORMAT_VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
@@ -91,9 +124,14 @@ public final class TorchScriptExporter {
 
     /** The archive's bytes, as {@link #write} writes them. */
     public static byte[] toBytes(ModelConfig config, StateDict weights) {
+        return toBytes(config, weights, Precision.FP32);
+    }
+
+    /** The archive's bytes in {@code precision}, as {@link #write(ModelConfig, StateDict, Precision, OutputStream)} writes them. */
+    public static byte[] toBytes(ModelConfig config, StateDict weights, Precision precision) {
         try {
             ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            write(config, weights, bytes);
+            write(config, weights, precision, bytes);
             return bytes.toByteArray();
         } catch (IOException e) {
             throw new UncheckedIOException(e); // in memory: not expected
@@ -103,6 +141,14 @@ public final class TorchScriptExporter {
     private static byte[] littleEndian(float[] values) {
         ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buffer.asFloatBuffer().put(values);
+        return buffer.array();
+    }
+
+    private static byte[] littleEndianBf16(float[] values) {
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * Short.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            buffer.putShort(Precision.toBf16(v));
+        }
         return buffer.array();
     }
 
@@ -138,12 +184,14 @@ public final class TorchScriptExporter {
     private static final class Module {
 
         private final StateDict weights;
+        private final String storage;
         private final Set<String> keys = new HashSet<>();
         private final List<String> names = new ArrayList<>();
         private final List<NDArray> tensors = new ArrayList<>();
 
-        Module(StateDict weights) {
+        Module(StateDict weights, boolean bf16) {
             this.weights = weights;
+            this.storage = bf16 ? "BFloat16Storage" : "FloatStorage";
         }
 
         /** Adds the checked tensor under {@code key}; returns its attribute name. */
@@ -187,7 +235,7 @@ public final class TorchScriptExporter {
                 long[] shape = tensors.get(i).getShape().getShape();
                 p.string(names.get(i));
                 p.global("torch._utils", "_rebuild_tensor_v2").mark();
-                p.mark().string("storage").global("torch", "FloatStorage").string(Integer.toString(i)).string("cpu")
+                p.mark().string("storage").global("torch", storage).string(Integer.toString(i)).string("cpu")
                         .integer(tensors.get(i).getShape().size()).tuple().persistentId();
                 p.integer(0);
                 p.mark();

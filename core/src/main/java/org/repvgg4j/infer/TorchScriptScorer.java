@@ -11,6 +11,7 @@ import ai.djl.training.ParameterStore;
 import com.google.gson.Gson;
 import com.google.gson.JsonParseException;
 import com.google.gson.reflect.TypeToken;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,24 +35,35 @@ public final class TorchScriptScorer implements Scorer {
     private static final Gson GSON = new Gson();
 
     private final Model model;
-    private final Path file;
+    private final String source;
 
-    private TorchScriptScorer(Model model, Path file) {
+    private TorchScriptScorer(Model model, String source) {
         this.model = model;
-        this.file = file;
+        this.source = source;
     }
 
     public static TorchScriptScorer open(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString(), null, "TorchScript model not found");
         }
-        Model model = Model.newInstance(file.getFileName().toString(), Device.cpu(), "PyTorch");
         try (InputStream in = Files.newInputStream(file)) {
+            return load(file.getFileName().toString(), in, file.toString());
+        }
+    }
+
+    /** Opens a TorchScript archive held in memory ({@code name} labels it in messages). */
+    public static TorchScriptScorer open(byte[] archive, String name) throws IOException {
+        return load(name, new ByteArrayInputStream(archive), name);
+    }
+
+    private static TorchScriptScorer load(String name, InputStream in, String source) throws IOException {
+        Model model = Model.newInstance(name, Device.cpu(), "PyTorch");
+        try {
             model.load(in);
-            return new TorchScriptScorer(model, file);
+            return new TorchScriptScorer(model, source);
         } catch (IOException | MalformedModelException | RuntimeException e) {
             model.close();
-            throw new IOException(file + ": not a TorchScript model PyTorch can load (" + e.getMessage()
+            throw new IOException(source + ": not a TorchScript model PyTorch can load (" + e.getMessage()
                     + "); a torch.save checkpoint goes through 'repvgg import' instead", e);
         }
     }
@@ -88,7 +100,7 @@ public final class TorchScriptScorer implements Scorer {
             NDList out = model.getBlock().forward(new ParameterStore(scope, false),
                     new NDList(scope.create(nchw, new Shape(batch, 3, size, size))), false);
             if (out.size() != 1 || out.get(0).getShape().dimension() != 2 || out.get(0).getShape().get(0) != batch) {
-                throw new IllegalStateException(file + ": expected one [batch, classes] output, got "
+                throw new IllegalStateException(source + ": expected one [batch, classes] output, got "
                         + out.getShapes().length + " output(s) " + java.util.Arrays.toString(out.getShapes()));
             }
             return RepVggScorer.rows(out.get(0).toFloatArray(), batch);

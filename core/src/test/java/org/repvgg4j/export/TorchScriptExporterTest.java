@@ -57,6 +57,44 @@ class TorchScriptExporterTest {
         }
     }
 
+    @ParameterizedTest(name = "{0} at {1}x{1}")
+    @MethodSource("variants")
+    void bf16ArchiveHoldsHalfTheBytesAndRunsInBf16WithinTheTolerance(RepVggSpec spec, int size) throws Exception {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel deploy = OnnxExporterTest.deployModel(spec, size, ModelConfig.numberedClasses(10), manager);
+            StateDict weights = NetworkWeights.of(deploy.network());
+            byte[] fp32 = TorchScriptExporter.toBytes(deploy.config(), weights);
+            byte[] bf16 = TorchScriptExporter.toBytes(deploy.config(), weights, Precision.BF16);
+
+            assertThat(dataBytes(bf16)).isEqualTo(dataBytes(fp32) / 2);
+            try (TorchScriptScorer scorer = TorchScriptScorer.open(bf16, "bf16 archive")) {
+                Equivalence eq = ExportCheck.compare(deploy.network(), scorer, size, 3, 17,
+                        TorchScriptExporter.BF16_TOLERANCE, manager);
+
+                assertThat(eq.maxAbsOutput()).as("logits are not trivially zero").isGreaterThan(1e-3);
+                String described = ExportCheck.describe(eq, 3, "torchscript bf16");
+                assertThat(eq.holds()).as(described).isTrue();
+                // Rounded to 8 significant bits, the logits cannot match float32's as closely as fp32 does.
+                assertThat(eq.maxAbsDifference()).as("ran in bf16: " + described)
+                        .isGreaterThan(1e-4 * eq.maxAbsOutput());
+            }
+        }
+    }
+
+    /** The bytes of the archive's tensor files, {@code data/<i>}. */
+    private static long dataBytes(byte[] archive) throws Exception {
+        long total = 0;
+        try (ZipInputStream zip = new ZipInputStream(new ByteArrayInputStream(archive))) {
+            for (ZipEntry e; (e = zip.getNextEntry()) != null; ) {
+                long size = zip.readAllBytes().length;
+                if (e.getName().startsWith("repvgg/data/")) {
+                    total += size;
+                }
+            }
+        }
+        return total;
+    }
+
     @Test
     void archiveIsStoredAlignedAndCarriesTheClassesAndPreprocessing() throws Exception {
         try (NDManager manager = NDManager.newBaseManager()) {

@@ -1,0 +1,39 @@
+package org.repvgg4j.platform;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Set;
+
+/** Instruction-set features of this machine's processor, as Linux lists them in /proc/cpuinfo. */
+public final class CpuFeatures {
+
+    /** The flags that give oneDNN native bfloat16 arithmetic: AVX512-BF16 or AMX-BF16. */
+    static final Set<String> BF16_FLAGS = Set.of("avx512_bf16", "amx_bf16");
+
+    private CpuFeatures() {}
+
+    /**
+     * Whether the processor computes in bfloat16 natively. Without it oneDNN converts every bf16
+     * operand to float32 and back, and bf16 runs slower than fp32. False where /proc/cpuinfo cannot
+     * be read (not Linux).
+     */
+    public static boolean hasBf16() {
+        try {
+            return hasBf16(Files.readAllLines(Path.of("/proc/cpuinfo")));
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** {@link #hasBf16()} on the lines of a /proc/cpuinfo. */
+    static boolean hasBf16(List<String> cpuinfo) {
+        return cpuinfo.stream()
+                .filter(line -> line.startsWith("flags"))
+                .findFirst()
+                .map(line -> List.of(line.substring(line.indexOf(':') + 1).strip().split("\\s+")))
+                .map(flags -> flags.stream().anyMatch(BF16_FLAGS::contains))
+                .orElse(false);
+    }
+}
