@@ -39,7 +39,7 @@ import org.repvgg4j.weights.StateDict;
  * Files are stored uncompressed at 64-byte aligned offsets, as PyTorch's own writer does.
  *
  * <p>In {@link Precision#BF16} the parameters are stored as bfloat16 ({@code BFloat16Storage}, half
- * the file) and {@code forward} casts the input to bfloat16 in channels-last layout, runs every layer
+ * the file; kernels channels-last) and {@code forward} casts the input to bfloat16 in channels-last layout, runs every layer
  * in bfloat16 and returns float32 logits. libtorch then runs the convolutions in oneDNN's bf16
  * kernels (AMX or AVX512-BF16 where the processor has them); callers see float32 in and out.
  */
@@ -114,7 +114,11 @@ public final class TorchScriptExporter {
             zip.add("code/__torch__.py", module.source(body).getBytes(StandardCharsets.UTF_8));
             zip.add("constants.pkl", new PickleWriter().emptyTuple().finish());
             for (int i = 0; i < module.tensors.size(); i++) {
-                float[] values = DeployTensors.floats(module.tensors.get(i));
+                NDArray tensor = module.tensors.get(i);
+                float[] values = DeployTensors.floats(tensor);
+                if (bf16) {
+                    values = inStrideOrder(values, tensor.getShape().getShape());
+                }
                 zip.add("data/" + i, bf16 ? littleEndianBf16(values) : littleEndian(values));
             }
             zip.add("extra/" + METADATA, GSON.toJson(OnnxExporter.metadata(config)).getBytes(StandardCharsets.UTF_8));
@@ -142,6 +146,46 @@ public final class TorchScriptExporter {
         ByteBuffer buffer = ByteBuffer.allocate(values.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
         buffer.asFloatBuffer().put(values);
         return buffer.array();
+    }
+
+    /**
+     * Element strides of a tensor of {@code shape}: row-major, or for a 4-d kernel in channels-last
+     * order when {@code channelsLast} ([out, in, kh, kw] stored as out, kh, kw, in), the layout
+     * oneDNN's bf16 convolutions read without reordering the weights on every call.
+     */
+    static long[] strides(long[] shape, boolean channelsLast) {
+        long[] strides = new long[shape.length];
+        if (channelsLast && shape.length == 4) {
+            long in = shape[1];
+            long kw = shape[3];
+            return new long[] {in * shape[2] * kw, 1, kw * in, in};
+        }
+        long stride = 1;
+        for (int d = strides.length - 1; d >= 0; d--) {
+            strides[d] = stride;
+            stride *= shape[d];
+        }
+        return strides;
+    }
+
+    /** Row-major {@code values} of {@code shape} laid out by {@link #strides strides(shape, true)}. */
+    static float[] inStrideOrder(float[] values, long[] shape) {
+        if (shape.length != 4) {
+            return values;
+        }
+        long[] strides = strides(shape, true);
+        float[] out = new float[values.length];
+        int at = 0;
+        for (int o = 0; o < shape[0]; o++) {
+            for (int c = 0; c < shape[1]; c++) {
+                for (int y = 0; y < shape[2]; y++) {
+                    for (int x = 0; x < shape[3]; x++) {
+                        out[(int) (o * strides[0] + c * strides[1] + y * strides[2] + x * strides[3])] = values[at++];
+                    }
+                }
+            }
+        }
+        return out;
     }
 
     private static byte[] littleEndianBf16(float[] values) {
@@ -185,6 +229,8 @@ public final class TorchScriptExporter {
 
         private final StateDict weights;
         private final String storage;
+        /** bf16 kernels are stored channels-last: see {@link #strides}. */
+        private final boolean channelsLast;
         private final Set<String> keys = new HashSet<>();
         private final List<String> names = new ArrayList<>();
         private final List<NDArray> tensors = new ArrayList<>();
@@ -192,6 +238,7 @@ public final class TorchScriptExporter {
         Module(StateDict weights, boolean bf16) {
             this.weights = weights;
             this.storage = bf16 ? "BFloat16Storage" : "FloatStorage";
+            this.channelsLast = bf16;
         }
 
         /** Adds the checked tensor under {@code key}; returns its attribute name. */
@@ -243,13 +290,7 @@ public final class TorchScriptExporter {
                     p.integer(d);
                 }
                 p.tuple().mark();
-                long stride = 1;
-                long[] strides = new long[shape.length];
-                for (int d = strides.length - 1; d >= 0; d--) {
-                    strides[d] = stride;
-                    stride *= shape[d];
-                }
-                for (long s : strides) {
+                for (long s : strides(shape, channelsLast)) {
                     p.integer(s);
                 }
                 p.tuple().bool(true).global("collections", "OrderedDict").emptyTuple().reduce();
