@@ -136,6 +136,38 @@ class ExportCommandTest {
         assertThat(onnx.err()).contains("--precision bf16 is written as TorchScript only");
     }
 
+    @Test
+    void bf16RunsOneDnnConvolutionsWithTheReluFusedWhereTheProcessorAllowsIt() throws Exception {
+        // The tests cap oneDNN at AVX2 (pom.xml), where bf16 takes ATen's path; a child process without the cap
+        // takes oneDNN's, which needs AVX-512 BW, VL and DQ.
+        java.util.List<String> flags = Files.readAllLines(Path.of("/proc/cpuinfo")).stream()
+                .filter(l -> l.startsWith("flags")).findFirst().map(l -> java.util.List.of(l.split("\\s+"))).orElseThrow();
+        org.junit.jupiter.api.Assumptions.assumeTrue(flags.containsAll(java.util.List.of("avx512bw", "avx512vl", "avx512dq")),
+                "no AVX-512 BW/VL/DQ: oneDNN's bf16 path is not available here");
+        Path train = tmp.resolve("plain");
+        Run init = repvgg("init", "--arch", "depths=1,2,1,1;widths=0.25,0.25,0.25,0.25;groups=2", "--classes", "3",
+                "--image-size", "32", "--out", train.toString());
+        assertThat(init.exit()).as(init.err()).isZero();
+        Path pt = tmp.resolve("plain-bf16.pt");
+
+        ProcessBuilder child = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), RepVggCommand.class.getName(),
+                "export", "--model", train.toString(), "--format", "torchscript", "--precision", "bf16",
+                "--out", pt.toString()).redirectErrorStream(true);
+        child.environment().remove("ONEDNN_MAX_CPU_ISA");
+        child.environment().put("ONEDNN_VERBOSE", "1");
+        Process process = child.start();
+        String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+
+        assertThat(process.waitFor()).as(output).isZero();
+        assertThat(output).contains("wrote " + pt);
+        java.util.List<String> bf16Convolutions = output.lines()
+                .filter(l -> l.contains("exec,cpu,convolution") && l.contains("src:bf16")).toList();
+        // Every block is one oneDNN convolution with its ReLU fused in.
+        assertThat(bf16Convolutions).as(output).isNotEmpty()
+                .allSatisfy(l -> assertThat(l).contains("eltwise_relu"));
+    }
+
     /** Every score of predict's --json lines, in order. */
     private static double[] scores(String json) {
         return json.lines().map(com.google.gson.JsonParser::parseString)

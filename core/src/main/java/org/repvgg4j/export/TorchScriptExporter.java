@@ -41,7 +41,9 @@ import org.repvgg4j.weights.StateDict;
  * <p>In {@link Precision#BF16} the parameters are stored as bfloat16 ({@code BFloat16Storage}, half
  * the file; kernels channels-last) and {@code forward} casts the input to bfloat16 in channels-last layout, runs every layer
  * in bfloat16 and returns float32 logits. libtorch then runs the convolutions in oneDNN's bf16
- * kernels (AMX or AVX512-BF16 where the processor has them); callers see float32 in and out.
+ * kernels (AMX or AVX512-BF16 where the processor has them), each with its ReLU fused in; callers
+ * see float32 in and out. The fused operator came with PyTorch 2.0, so a bf16 archive needs
+ * PyTorch 2.0 or later (DJL's libtorch is 2.7); the fp32 archive loads in 1.13 too.
  */
 public final class TorchScriptExporter {
 
@@ -98,9 +100,11 @@ public final class TorchScriptExporter {
         if (bf16) {
             // ScalarType 15 is BFloat16; memory format 2 is channels-last, the layout oneDNN's bf16 kernels take.
             body.add("x = torch.contiguous(torch.to(x, 15), memory_format=2)");
+            // oneDNN's bf16 path needs AVX-512 (BW, VL, DQ) or AVX-NE-CONVERT; elsewhere ATen's own kernels run.
+            body.add("fused = ops.mkldnn._is_mkldnn_bf16_supported()");
         }
         for (BlockPlan plan : spec.blocks()) {
-            addBlock(body, module, plan);
+            addBlock(body, module, plan, bf16);
         }
         String w = module.parameter("linear.weight", config.numClasses(), spec.featureChannels());
         String b = module.parameter("linear.bias", config.numClasses());
@@ -196,14 +200,28 @@ public final class TorchScriptExporter {
         return buffer.array();
     }
 
-    /** Conv (the fused 3x3 with bias), then SE if the block has it, then ReLU, on {@code x}. */
-    private static void addBlock(List<String> body, Module module, BlockPlan plan) {
+    /**
+     * Conv (the fused 3x3 with bias), then SE if the block has it, then ReLU, on {@code x}. In bf16
+     * a block without SE is one call of oneDNN's convolution with the ReLU fused in
+     * ({@code mkldnn::_convolution_pointwise}, in libtorch since PyTorch 2.0): a separate bf16 ReLU
+     * pass over every activation took a quarter of A0's time at batch 32 (docs/BENCHMARKS.md, "bf16").
+     */
+    private static void addBlock(List<String> body, Module module, BlockPlan plan, boolean bf16) {
         String prefix = plan.keyPrefix();
         int out = plan.outChannels();
         String w = module.parameter(prefix + "rbr_reparam.weight", out, plan.inChannels() / plan.groups(), 3, 3);
         String b = module.parameter(prefix + "rbr_reparam.bias", out);
         String conv = String.format(Locale.ROOT, "torch.conv2d(x, self.%s, self.%s, [%d, %d], [1, 1], [1, 1], %d)",
                 w, b, plan.stride(), plan.stride(), plan.groups());
+        if (!plan.se() && bf16) {
+            body.add("if fused:");
+            body.add(String.format(Locale.ROOT, "  x = ops.mkldnn._convolution_pointwise(x, self.%s, self.%s, [1, 1], "
+                    + "[%d, %d], [1, 1], %d, \"relu\", annotate(List[Optional[number]], []), None)",
+                    w, b, plan.stride(), plan.stride(), plan.groups()));
+            body.add("else:");
+            body.add("  x = torch.relu(" + conv + ")");
+            return;
+        }
         if (!plan.se()) {
             body.add("x = torch.relu(" + conv + ")");
             return;
