@@ -15,6 +15,7 @@ import java.util.stream.Stream;
 import org.repvgg4j.bench.ForwardBench;
 import org.repvgg4j.bench.Measurement;
 import org.repvgg4j.bench.OnnxRuntimeBench;
+import org.repvgg4j.bench.TorchScriptBench;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.DatasetSplitter;
 import org.repvgg4j.data.ImageDecoder;
@@ -31,6 +32,7 @@ import org.repvgg4j.io.FileTrees;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.CpuFeatures;
 import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.train.TrainSettings;
 import org.repvgg4j.train.TrainingRun;
@@ -119,7 +121,10 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
             out().printf("    Grad-CAM (%s) of the first validation image of each class -> %s (%d pictures)%n",
                     CAM_LAYER, out.resolve("cam"), pictures);
 
-            step("5/5 time train vs deploy form at %dx%d (batch 1 and 32; deploy also on ONNX Runtime)", benchSize, benchSize);
+            boolean bf16 = bf16RunsNatively();
+            step("5/5 time train vs deploy form at %dx%d (batch 1 and 32; deploy also on ONNX Runtime%s)", benchSize,
+                    benchSize, bf16 ? " and in bf16" : "");
+            byte[] bf16Archive = bf16 ? TorchScriptBench.bf16(deploy.network(), benchSize) : null;
             for (int batch : new int[] {1, 32}) {
                 int iterations = batch == 1 ? 15 : 4;
                 timings.add(ForwardBench.run(train.network(), "RepVGG-" + arch.name(), batch, benchSize, 2, iterations, manager));
@@ -127,6 +132,10 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                 // The deploy form as users score it: ONNX Runtime is the default engine of predict, eval and batch.
                 timings.add(OnnxRuntimeBench.run(deploy.network(), "RepVGG-" + arch.name(), batch, benchSize, 2,
                         iterations, JniUtils.getNumThreads(), manager));
+                if (bf16) {
+                    timings.add(TorchScriptBench.time(bf16Archive, TorchScriptBench.ENGINE_BF16, deploy.network(),
+                            "RepVGG-" + arch.name(), batch, benchSize, 2, iterations, manager));
+                }
             }
         }
         BenchCommand.printTable(timings, out());
@@ -163,6 +172,16 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         }
         out().println("-".repeat(width + 50));
         return 0;
+    }
+
+    /**
+     * Whether the timing step also runs the deploy form in bf16: where the processor computes in bf16
+     * and oneDNN may use those instructions (elsewhere bf16 is slower than fp32 and says nothing new).
+     */
+    private static boolean bf16RunsNatively() {
+        String isa = OneDnnIsa.current();
+        return CpuFeatures.hasBf16() && (isa == null || isa.equalsIgnoreCase(OneDnnIsa.DEFAULT)
+                || isa.toUpperCase(Locale.ROOT).contains("AMX"));
     }
 
     /**
