@@ -125,6 +125,7 @@ public final class OnnxRuntimeRunner implements Scorer {
             // One image network is one chain of operators: parallel operators would buy nothing.
             options.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             session = factory.create(OrtEnvironment.getEnvironment(), options);
+            OrtNativeCopies.removeLoaded();
             return new OnnxRuntimeRunner(options, session, source, threads);
         } catch (OrtException | RuntimeException e) {
             closeQuietly(session);
