@@ -1,7 +1,10 @@
 package org.repvgg4j.cli;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.repvgg4j.infer.ExportedModel;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
@@ -12,14 +15,16 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "info", mixinStandardHelpOptions = true,
-        description = "Parameters and multiply-adds of the train and deploy forms, per stage and in total.")
+        description = {"Parameters and multiply-adds of the train and deploy forms, per stage and in total,",
+            "of an architecture, a model directory or a file written by 'repvgg export' (format and precision too)."})
 final class InfoCommand extends Subcommand implements Callable<Integer> {
 
     static final class Source {
         @Option(names = "--arch", converter = ArchConverter.class, description = "a RepVGG variant or custom spec")
         RepVggSpec arch;
 
-        @Option(names = "--model", description = "a model directory")
+        @Option(names = "--model", paramLabel = "DIR|FILE.onnx|FILE.pt",
+                description = "a model directory, or a file written by 'repvgg export'")
         Path model;
     }
 
@@ -37,7 +42,14 @@ final class InfoCommand extends Subcommand implements Callable<Integer> {
         RepVggSpec spec;
         int numClasses = 1000;
         int size = 224;
-        if (source.model != null) {
+        if (source.model != null && Files.isRegularFile(source.model)) {
+            ExportedModel file = ExportedModel.read(source.model);
+            spec = file.spec();
+            numClasses = file.numClasses();
+            size = file.inputSize();
+            out().printf(Locale.ROOT, "model %s: %s, deploy form, %s, %.1f MB%n", source.model, file.format(),
+                    file.precision().id(), Files.size(source.model) / 1e6);
+        } else if (source.model != null) {
             ModelConfig config = ModelDirectory.readConfig(source.model);
             spec = config.spec();
             numClasses = config.numClasses();

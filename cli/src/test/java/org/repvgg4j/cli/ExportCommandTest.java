@@ -55,6 +55,10 @@ class ExportCommandTest {
         try (Stream<Path> files = Files.list(onnx.getParent())) {
             assertThat(files).as("no staging file left").containsExactly(onnx);
         }
+        Run info = repvgg("info", "--model", onnx.toString());
+        assertThat(info.exit()).as(info.err()).isZero();
+        assertThat(info.out()).contains("model " + onnx + ": ONNX, deploy form, fp32, ",
+                "RepVGG-" + TINY + ", 3 classes, input 32x32", "deploy form: ");
     }
 
     @Test
@@ -130,6 +134,8 @@ class ExportCommandTest {
                 photos[0], photos[1]);
         assertThat(bf16.exit()).as(bf16.err()).isZero();
         assertThat(scores(bf16.out())).containsExactly(scores(fp32.out()), org.assertj.core.data.Offset.offset(0.05));
+        Run info = repvgg("info", "--model", pt.toString());
+        assertThat(info.out()).as(info.err()).contains("model " + pt + ": TorchScript, deploy form, bf16, ");
 
         Run onnx = repvgg("export", "--model", train.toString(), "--precision", "bf16");
         assertThat(onnx.exit()).isEqualTo(2);

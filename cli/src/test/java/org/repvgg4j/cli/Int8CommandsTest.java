@@ -50,6 +50,9 @@ class Int8CommandsTest {
             assertThat(ort.metadata()).containsEntry("precision", "int8").containsEntry("calibration.images", "16")
                     .containsEntry("classes", "[\"horizontal\",\"vertical\"]");
         }
+        Run info = repvgg("info", "--model", int8.toString());
+        assertThat(info.exit()).as(info.err()).isZero();
+        assertThat(info.out()).contains("model " + int8 + ": ONNX, deploy form, int8, ");
 
         Run eval = repvgg("eval", "--model", int8.toString(), "--list", data.resolve("val.txt").toString(), "--json");
         assertThat(eval.exit()).as(eval.err()).isZero();
@@ -87,6 +90,6 @@ class Int8CommandsTest {
 
         Run badPrecision = repvgg("export", "--model", model.toString(), "--precision", "int4");
         assertThat(badPrecision.exit()).isEqualTo(2);
-        assertThat(badPrecision.err()).contains("'int4' is not one of fp32, int8");
+        assertThat(badPrecision.err()).contains("'int4' is not one of fp32, bf16, int8");
     }
 }

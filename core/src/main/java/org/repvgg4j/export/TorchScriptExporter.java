@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
@@ -125,7 +126,11 @@ public final class TorchScriptExporter {
                 }
                 zip.add("data/" + i, bf16 ? littleEndianBf16(values) : littleEndian(values));
             }
-            zip.add("extra/" + METADATA, GSON.toJson(OnnxExporter.metadata(config)).getBytes(StandardCharsets.UTF_8));
+            Map<String, String> meta = OnnxExporter.metadata(config);
+            if (bf16) {
+                meta.put(QdqQuantizer.META_PRECISION, Precision.BF16.id());
+            }
+            zip.add("extra/" + METADATA, GSON.toJson(meta).getBytes(StandardCharsets.UTF_8));
             zip.add("version", (FORMAT_VERSION + "\n").getBytes(StandardCharsets.US_ASCII));
         }
     }
