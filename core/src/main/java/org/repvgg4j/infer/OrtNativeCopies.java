@@ -21,16 +21,14 @@ import java.util.stream.Stream;
 final class OrtNativeCopies {
 
     private static final String DELETED = " (deleted)";
-    private static boolean done;
 
     private OrtNativeCopies() {}
 
-    /** Once per process, after ONNX Runtime has loaded: deletes the loaded copies; never fails. */
-    static synchronized void removeLoaded() {
-        if (done) {
-            return;
-        }
-        done = true;
+    /**
+     * After ONNX Runtime has loaded: deletes the loaded copies (none after the first call, which
+     * costs reading /proc/self/maps); never fails.
+     */
+    static void removeLoaded() {
         try {
             for (Path dir : extractionDirectories(Files.readAllLines(Path.of("/proc/self/maps")))) {
                 try (Stream<Path> files = Files.list(dir)) {
