@@ -136,6 +136,15 @@ class ExportCommandTest {
         assertThat(scores(bf16.out())).containsExactly(scores(fp32.out()), org.assertj.core.data.Offset.offset(0.05));
         Run info = repvgg("info", "--model", pt.toString());
         assertThat(info.out()).as(info.err()).contains("model " + pt + ": TorchScript, deploy form, bf16, ");
+        // The same without a file: the directory's deploy form exported in memory, as predict, eval and batch take it.
+        Run inMemory = repvgg("predict", "--model", train.toString(), "--precision", "bf16", "--json", "--top", "2",
+                photos[0], photos[1]);
+        assertThat(inMemory.exit()).as(inMemory.err()).isZero();
+        assertThat(scores(inMemory.out())).containsExactly(scores(bf16.out()), org.assertj.core.data.Offset.offset(1e-6));
+        Run onOnnxRuntime = repvgg("predict", "--model", train.toString(), "--precision", "bf16", "--engine",
+                "onnxruntime", photos[0]);
+        assertThat(onOnnxRuntime.exit()).isEqualTo(1);
+        assertThat(onOnnxRuntime.err()).contains("--precision bf16 runs on libtorch");
 
         Run onnx = repvgg("export", "--model", train.toString(), "--precision", "bf16");
         assertThat(onnx.exit()).isEqualTo(2);

@@ -11,8 +11,11 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.repvgg4j.data.ClassIndex;
+import org.repvgg4j.export.ExportCheck;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
+import org.repvgg4j.export.Precision;
+import org.repvgg4j.export.TorchScriptExporter;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.reparam.Equivalence;
 import org.repvgg4j.reparam.VerifiedConversion;
@@ -41,13 +44,24 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
 
     /**
      * How to open a model. {@code classFile} and {@code imageSize} are needed only for a TorchScript
-     * file, which carries neither; {@code threads} 0 leaves each engine its default.
+     * file, which carries neither; {@code threads} 0 leaves each engine its default. {@code precision}
+     * bf16 runs a model directory's deploy form in bfloat16 on libtorch (engine pytorch).
      */
-    public record Options(Engine engine, Path classFile, Integer imageSize, int threads) {
+    public record Options(Engine engine, Path classFile, Integer imageSize, int threads, Precision precision) {
         public Options {
             if (threads < 0) {
                 throw new IllegalArgumentException("threads must be >= 0, got " + threads);
             }
+            if (precision == Precision.INT8) {
+                throw new IllegalArgumentException("int8 runs from an ONNX file: repvgg export --precision int8");
+            }
+            if (precision == Precision.BF16 && engine != Engine.PYTORCH) {
+                throw new IllegalArgumentException("bf16 runs on libtorch: engine pytorch, not " + engine.id());
+            }
+        }
+
+        public Options(Engine engine, Path classFile, Integer imageSize, int threads) {
+            this(engine, classFile, imageSize, threads, Precision.FP32);
         }
 
         public static Options of(Engine engine) {
@@ -66,10 +80,18 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
             JniUtils.setNumThreads(options.threads());
         }
         if (Files.isDirectory(model)) {
+            if (options.precision() == Precision.BF16) {
+                return openBf16(model);
+            }
             return options.engine() == Engine.ONNXRUNTIME ? openOnnx(model, options) : openDirectory(model);
         }
         if (!Files.exists(model)) {
             throw new NoSuchFileException(model.toString(), null, "no model directory or TorchScript file");
+        }
+        if (options.precision() != Precision.FP32) {
+            throw new IllegalArgumentException(model + ": a model file runs in the precision it was written in; "
+                    + "--precision " + options.precision().id() + " is for a model directory (or write the file with "
+                    + "'repvgg export --precision " + options.precision().id() + "')");
         }
         String name = model.getFileName().toString().toLowerCase(Locale.ROOT);
         if (name.endsWith(".onnx")) {
@@ -109,15 +131,7 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
                     OnnxRuntimeRunner.open(onnx, options.threads(), SHARES_CORES));
         }
         try (NDManager manager = NDManager.newBaseManager()) {
-            LoadedModel deploy = ModelDirectory.load(dir, manager);
-            if (deploy.config().form() == Form.TRAIN) {
-                VerifiedConversion.Result conversion = VerifiedConversion.run(deploy, manager, 2, 0);
-                if (!conversion.equivalence().holds()) {
-                    throw new IllegalStateException(dir + ": the deploy form does not reproduce the train form ("
-                            + conversion.equivalence() + ")");
-                }
-                deploy = conversion.deploy();
-            }
+            LoadedModel deploy = deployForm(dir, manager);
             byte[] bytes = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
             OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(bytes, options.threads(), SHARES_CORES);
             Equivalence check = OnnxRuntimeCheck.compare(deploy.network(), runner, 2, 0,
@@ -129,6 +143,43 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
             }
             return new Classifier(dir.toString(), config.classes(), config.preprocessing(), runner);
         }
+    }
+
+    /**
+     * The directory's deploy form in bfloat16 on libtorch: its TorchScript export made in memory
+     * ({@link TorchScriptExporter}, {@link Precision#BF16}) and checked against DJL's float32 output
+     * within {@link TorchScriptExporter#BF16_TOLERANCE} before use.
+     */
+    private static Classifier openBf16(Path dir) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel deploy = deployForm(dir, manager);
+            ModelConfig config = deploy.config();
+            byte[] archive = TorchScriptExporter.toBytes(config, NetworkWeights.of(deploy.network()), Precision.BF16);
+            String source = dir + " (bf16)";
+            TorchScriptScorer scorer = TorchScriptScorer.open(archive, source);
+            Equivalence check = ExportCheck.compare(deploy.network(), scorer, config.preprocessing().inputSize(), 2, 0,
+                    TorchScriptExporter.BF16_TOLERANCE, manager);
+            if (!check.holds()) {
+                scorer.close();
+                throw new IllegalStateException(dir + ": bf16 on libtorch does not follow the network ("
+                        + ExportCheck.describe(check, 2, "bf16") + "); leave out --precision bf16");
+            }
+            return new Classifier(source, config.classes(), config.preprocessing(), scorer);
+        }
+    }
+
+    /** The directory's network in deploy form, converted (and the conversion checked) if it is in train form. */
+    private static LoadedModel deployForm(Path dir, NDManager manager) throws IOException {
+        LoadedModel model = ModelDirectory.load(dir, manager);
+        if (model.config().form() != Form.TRAIN) {
+            return model;
+        }
+        VerifiedConversion.Result conversion = VerifiedConversion.run(model, manager, 2, 0);
+        if (!conversion.equivalence().holds()) {
+            throw new IllegalStateException(dir + ": the deploy form does not reproduce the train form ("
+                    + conversion.equivalence() + ")");
+        }
+        return conversion.deploy();
     }
 
     /**
