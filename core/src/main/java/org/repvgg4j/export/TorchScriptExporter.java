@@ -40,8 +40,8 @@ import org.repvgg4j.weights.StateDict;
  * Files are stored uncompressed at 64-byte aligned offsets, as PyTorch's own writer does.
  *
  * <p>In {@link Precision#BF16} the parameters are stored as bfloat16 ({@code BFloat16Storage}, half
- * the file; kernels channels-last) and {@code forward} casts the input to bfloat16 in channels-last layout, runs every layer
- * in bfloat16 and returns float32 logits. libtorch then runs the convolutions in oneDNN's bf16
+ * the file; kernels channels-last) and {@code forward} casts the input to bfloat16 in channels-last
+ * layout, runs every layer in bfloat16 and returns float32 logits. libtorch then runs the convolutions in oneDNN's bf16
  * kernels (AMX or AVX512-BF16 where the processor has them), each with its ReLU fused in; callers
  * see float32 in and out. The fused operator came with PyTorch 2.0, so a bf16 archive needs
  * PyTorch 2.0 or later (DJL's libtorch is 2.7); the fp32 archive loads in 1.13 too.
