@@ -82,12 +82,23 @@ class ExportCommandTest {
         }
     }
 
-    @Test
-    void torchScriptExportIsCheckedInLibtorchAndPredictsWithoutAClassFile() throws Exception {
+    /** An untrained two-class model (horizontal, vertical) in train form, and one photo of each class. */
+    private record StripeModel(Path train, String[] photos) {}
+
+    private StripeModel stripeModel() throws Exception {
         Path classes = tmp.resolve("annotations.txt");
         Files.writeString(classes, "horizontal 0\nvertical 1\n");
         Path train = initTrain(classes.toString());
         Path images = StripeImages.write(tmp.resolve("stripes"), 1, 5);
+        return new StripeModel(train, new String[] {images.resolve("horizontal/000.png").toString(),
+            images.resolve("vertical/000.png").toString()});
+    }
+
+    @Test
+    void torchScriptExportIsCheckedInLibtorchAndPredictsWithoutAClassFile() throws Exception {
+        StripeModel model = stripeModel();
+        Path train = model.train();
+        String[] photos = model.photos();
 
         Run export = repvgg("export", "--model", train.toString(), "--format", "torchscript");
 
@@ -98,7 +109,6 @@ class ExportCommandTest {
                 .containsPattern("torchscript check: max \\|torchscript - djl\\| = \\S+, max \\|djl\\| = \\S+, "
                         + "relative \\S+ \\(limit 1e-04, batch 2\\): equal")
                 .contains("wrote " + pt + ": RepVGG-" + TINY + " deploy form, TorchScript, 2 classes, input [batch, 3, 32, 32]");
-        String[] photos = {images.resolve("horizontal/000.png").toString(), images.resolve("vertical/000.png").toString()};
         Run fromFile = repvgg("predict", "--model", pt.toString(), "--engine", "pytorch", "--json", "--top", "2",
                 photos[0], photos[1]);
         Run fromDirectory = repvgg("predict", "--model", train.toString(), "--engine", "pytorch", "--json", "--top", "2",
@@ -108,17 +118,16 @@ class ExportCommandTest {
         assertThat(scores(fromFile.out())).containsExactly(scores(fromDirectory.out()), org.assertj.core.data.Offset.offset(1e-5));
 
         Run int8 = repvgg("export", "--model", train.toString(), "--format", "torchscript", "--precision", "int8",
-                "--calibration", classes.toString());
+                "--calibration", tmp.resolve("annotations.txt").toString());
         assertThat(int8.exit()).isEqualTo(2);
         assertThat(int8.err()).contains("--precision int8 is written as ONNX only");
     }
 
     @Test
     void bf16TorchScriptExportIsCheckedWithinItsToleranceAndPredictsTheSameClasses() throws Exception {
-        Path classes = tmp.resolve("annotations.txt");
-        Files.writeString(classes, "horizontal 0\nvertical 1\n");
-        Path train = initTrain(classes.toString());
-        Path images = StripeImages.write(tmp.resolve("stripes"), 1, 5);
+        StripeModel model = stripeModel();
+        Path train = model.train();
+        String[] photos = model.photos();
 
         Run export = repvgg("export", "--model", train.toString(), "--format", "torchscript", "--precision", "bf16");
 
@@ -128,7 +137,6 @@ class ExportCommandTest {
                 .containsPattern("torchscript check: max \\|torchscript bf16 - djl\\| = \\S+, max \\|djl\\| = \\S+, "
                         + "relative \\S+ \\(limit 5e-02, batch 2\\): equal")
                 .contains("wrote " + pt + ": RepVGG-" + TINY + " deploy form, TorchScript bf16, 2 classes");
-        String[] photos = {images.resolve("horizontal/000.png").toString(), images.resolve("vertical/000.png").toString()};
         Run bf16 = repvgg("predict", "--model", pt.toString(), "--json", "--top", "2", photos[0], photos[1]);
         Run fp32 = repvgg("predict", "--model", train.toString(), "--engine", "pytorch", "--json", "--top", "2",
                 photos[0], photos[1]);
