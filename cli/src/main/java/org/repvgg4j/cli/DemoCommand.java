@@ -133,8 +133,8 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                 timings.add(OnnxRuntimeBench.run(deploy.network(), "RepVGG-" + arch.name(), batch, benchSize, 2,
                         iterations, JniUtils.getNumThreads(), manager));
                 if (bf16) {
-                    // AMX runs at about twice its sustained speed for the first half second (docs/BENCHMARKS.md,
-                    // "bf16"); a second of warm-up at batch 32 makes the demo report the sustained speed.
+                    // In bench runs AMX halved its speed after about half a second (docs/BENCHMARKS.md, "bf16");
+                    // a second of warm-up at batch 32 lets such a slowdown show in the demo's numbers too.
                     int warmup = batch == 1 ? 2 : 12;
                     timings.add(TorchScriptBench.time(bf16Archive, TorchScriptBench.ENGINE_BF16, deploy.network(),
                             "RepVGG-" + arch.name(), batch, benchSize, warmup, iterations, manager));
