@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListDataset;
+import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.ClassificationReport;
@@ -46,8 +47,19 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
         try (Classifier classifier = model.open(); NDManager manager = NDManager.newBaseManager()) {
             List<String> classes = classifier.classes();
             ListFile file = ListFile.read(list);
-            file.check(classes.size(), model.classSource());
-            List<Sample> samples = file.samples();
+            List<Sample> samples;
+            ClassIndex listClasses = model.classes != null ? ClassIndex.read(model.classes) : null;
+            if (listClasses != null && !listClasses.names().equals(classes)) {
+                // The model names its own outputs; --classes then says what the list's numbers mean.
+                file.check(listClasses.size(), model.classes);
+                int[] output = listClasses.positionsIn(classes, model.classes);
+                samples = file.samples().stream().map(s -> new Sample(s.path(), output[s.label()])).toList();
+                err().println("eval: labels of " + list + " read by class name: " + model.classes
+                        + " numbers the classes in another order than the model");
+            } else {
+                file.check(classes.size(), model.classSource());
+                samples = file.samples();
+            }
             ClassificationReport report = new ClassificationReport(classes);
             ReportFiles files = new ReportFiles(report);
             int threads = workers != null ? workers : Runtime.getRuntime().availableProcessors();

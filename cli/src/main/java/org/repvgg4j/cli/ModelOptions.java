@@ -20,7 +20,8 @@ final class ModelOptions {
     String engine;
 
     @Option(names = "--classes", paramLabel = "FILE",
-            description = "class file (annotations.txt) naming a TorchScript model's outputs")
+            description = {"class file (annotations.txt) naming a TorchScript model's outputs; for a model that names",
+                "its own (directory, export), eval reads the list's labels by this file's class names"})
     Path classes;
 
     @Option(names = "--image-size", paramLabel = "S",

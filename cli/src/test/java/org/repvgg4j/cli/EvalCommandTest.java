@@ -53,6 +53,39 @@ class EvalCommandTest {
         assertThat(confusionTotal).isEqualTo(6);
     }
 
+    @Test
+    void labelsNumberedByAnotherClassFileAreReadByClassName(@TempDir Path tmp) throws Exception {
+        Path data = splitStripes(tmp, 15);
+        Path model = tmp.resolve("model");
+        Path val = data.resolve("val.txt");
+        // The same images, numbered by a class file in the other order.
+        Path reversed = Files.writeString(tmp.resolve("reversed.txt"), "vertical 0\nhorizontal 1\n");
+        StringBuilder flipped = new StringBuilder();
+        for (String line : Files.readAllLines(val)) {
+            int space = line.lastIndexOf(' ');
+            String path = data.resolve(line.substring(0, space)).toString();
+            flipped.append(path).append(' ').append(1 - Integer.parseInt(line.substring(space + 1))).append('\n');
+        }
+        Path flippedList = Files.writeString(tmp.resolve("flipped.txt"), flipped);
+
+        CommandsTest.Run natural = repvgg("eval", "--model", model.toString(), "--list", val.toString(), "--json");
+        CommandsTest.Run byName = repvgg("eval", "--model", model.toString(), "--list", flippedList.toString(),
+                "--classes", reversed.toString(), "--json");
+
+        assertThat(byName.exit()).as(byName.err()).isZero();
+        assertThat(byName.err()).contains("labels of " + flippedList + " read by class name: " + reversed);
+        JsonObject a = JsonParser.parseString(natural.out().strip()).getAsJsonObject();
+        JsonObject b = JsonParser.parseString(byName.out().strip()).getAsJsonObject();
+        assertThat(b.get("top1").getAsDouble()).isEqualTo(a.get("top1").getAsDouble());
+        assertThat(b.getAsJsonArray("per_class")).isEqualTo(a.getAsJsonArray("per_class"));
+
+        Path unknown = Files.writeString(tmp.resolve("unknown.txt"), "diagonal 0\nvertical 1\n");
+        CommandsTest.Run missing = repvgg("eval", "--model", model.toString(), "--list", flippedList.toString(),
+                "--classes", unknown.toString());
+        assertThat(missing.exit()).isEqualTo(1);
+        assertThat(missing.err()).contains(unknown + ": class 'diagonal' (label 0) is not one of the model's classes");
+    }
+
     /** Through the real main() in its own JVM: what the command prints must reach stdout before exit. */
     @Test
     void theMarkdownReportReachesStdoutOfTheRealCommand(@TempDir Path tmp) throws Exception {

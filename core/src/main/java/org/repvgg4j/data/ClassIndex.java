@@ -27,6 +27,23 @@ public record ClassIndex(List<String> names) {
         return names.get(index);
     }
 
+    /**
+     * Where each class of this index (label 0, 1, ...) sits among {@code outputs}, a model's class
+     * names: how labels numbered by this index are read against the model's outputs. A class the
+     * model does not have is an error naming {@code file}, the class and its label.
+     */
+    public int[] positionsIn(List<String> outputs, Path file) {
+        int[] positions = new int[names.size()];
+        for (int label = 0; label < names.size(); label++) {
+            positions[label] = outputs.indexOf(names.get(label));
+            if (positions[label] < 0) {
+                throw new IllegalArgumentException(file + ": class '" + names.get(label) + "' (label " + label
+                        + ") is not one of the model's classes " + outputs);
+            }
+        }
+        return positions;
+    }
+
     /** Reads a class file; errors name the file and line. */
     public static ClassIndex read(Path file) throws IOException {
         if (!Files.isRegularFile(file)) {
