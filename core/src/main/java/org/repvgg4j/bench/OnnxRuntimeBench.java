@@ -11,9 +11,7 @@ import org.repvgg4j.export.QdqQuantizer;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
-import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.NetworkWeights;
-import org.repvgg4j.weights.Preprocessing;
 
 /**
  * Times the same deploy network as {@link ForwardBench}, exported to ONNX and run in ONNX Runtime,
@@ -42,7 +40,7 @@ public final class OnnxRuntimeBench {
 
     /** The deploy network as fp32 ONNX, as {@link #run} times it. */
     public static byte[] fp32(RepVgg net, int inputSize) {
-        return OnnxExporter.toBytes(config(net, inputSize), NetworkWeights.of(net));
+        return OnnxExporter.toBytes(ScorerBench.deployConfig(net, inputSize), NetworkWeights.of(net));
     }
 
     /**
@@ -50,7 +48,7 @@ public final class OnnxRuntimeBench {
      * speed does not depend on the ranges, so a few images of any kind will do.
      */
     public static byte[] int8(RepVgg net, int inputSize, List<float[]> calibration, int threads) throws IOException {
-        ModelProto fp32 = OnnxExporter.export(config(net, inputSize), NetworkWeights.of(net));
+        ModelProto fp32 = OnnxExporter.export(ScorerBench.deployConfig(net, inputSize), NetworkWeights.of(net));
         List<String> tensors = QdqQuantizer.activations(fp32);
         return QdqQuantizer.quantize(fp32, ActivationCalibrator.calibrate(fp32, tensors, calibration, 16, 100, threads),
                 Map.of()).toByteArray();
@@ -67,11 +65,4 @@ public final class OnnxRuntimeBench {
         }
     }
 
-    static ModelConfig config(RepVgg net, int inputSize) {
-        if (net.form() != Form.DEPLOY) {
-            throw new IllegalArgumentException("ONNX Runtime runs the deploy form only; convert the network first");
-        }
-        return new ModelConfig(net.spec(), Form.DEPLOY, ModelConfig.numberedClasses(net.numClasses()),
-                Preprocessing.imagenet(inputSize), Map.of());
-    }
 }

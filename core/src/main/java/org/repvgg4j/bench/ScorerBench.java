@@ -3,10 +3,14 @@ package org.repvgg4j.bench;
 import ai.djl.ndarray.NDManager;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.repvgg4j.infer.Scorer;
 import org.repvgg4j.model.Complexity;
+import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.reparam.EquivalenceCheck;
+import org.repvgg4j.weights.ModelConfig;
+import org.repvgg4j.weights.Preprocessing;
 
 /**
  * Times a deploy network behind a {@link Scorer}: its ONNX export in ONNX Runtime, or its
@@ -16,6 +20,15 @@ import org.repvgg4j.reparam.EquivalenceCheck;
 final class ScorerBench {
 
     private ScorerBench() {}
+
+    /** What an export of {@code net} needs beside its weights: numbered classes, ImageNet preprocessing. */
+    static ModelConfig deployConfig(RepVgg net, int inputSize) {
+        if (net.form() != Form.DEPLOY) {
+            throw new IllegalArgumentException("only the deploy form is exported; convert the network first");
+        }
+        return new ModelConfig(net.spec(), Form.DEPLOY, ModelConfig.numberedClasses(net.numClasses()),
+                Preprocessing.imagenet(inputSize), Map.of());
+    }
 
     /**
      * Runs {@code warmup} untimed and {@code iterations} timed batches of one random input through

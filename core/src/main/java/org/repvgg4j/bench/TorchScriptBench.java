@@ -23,7 +23,7 @@ public final class TorchScriptBench {
 
     /** The deploy network as a bf16 TorchScript archive. */
     public static byte[] bf16(RepVgg net, int inputSize) {
-        return TorchScriptExporter.toBytes(OnnxRuntimeBench.config(net, inputSize), NetworkWeights.of(net),
+        return TorchScriptExporter.toBytes(ScorerBench.deployConfig(net, inputSize), NetworkWeights.of(net),
                 Precision.BF16);
     }
 

@@ -62,6 +62,8 @@ public final class OnnxExporter {
     public static final String META_STD = "std";
     public static final String META_INPUT_FORMAT = "input_format";
     public static final String META_PROVENANCE_PREFIX = "provenance.";
+    /** How an export stores its numbers: {@code int8} or {@code bf16} ({@link Precision}); absent means fp32. */
+    public static final String META_PRECISION = "precision";
 
     public static final String PRODUCER = "repvgg4j";
     public static final String PRODUCER_VERSION = "0.1.0";

@@ -32,8 +32,7 @@ import onnx.Onnx.TensorProto;
 public final class QdqQuantizer {
 
     /** Key of the model's {@code metadata_props} saying how its numbers are stored: {@code int8}. */
-    public static final String META_PRECISION = "precision";
-    public static final String INT8 = "int8";
+    public static final String META_PRECISION = OnnxExporter.META_PRECISION;
 
     private static final String QUANTIZED = "_quantized";
     private static final String DEQUANTIZED = "_dequantized";
@@ -117,7 +116,7 @@ public final class QdqQuantizer {
         ModelProto.Builder model = fp32.toBuilder().setGraph(graph)
                 .setDocString(fp32.getDocString() + "; int8 QDQ (per-channel weights, per-tensor uint8 activations)");
         Map<String, String> meta = new LinkedHashMap<>();
-        meta.put(META_PRECISION, INT8);
+        meta.put(META_PRECISION, Precision.INT8.id());
         meta.putAll(metadata);
         meta.forEach((k, v) -> model.addMetadataProps(StringStringEntryProto.newBuilder().setKey(k).setValue(v)));
         return model.build();

@@ -128,7 +128,7 @@ public final class TorchScriptExporter {
             }
             Map<String, String> meta = OnnxExporter.metadata(config);
             if (bf16) {
-                meta.put(QdqQuantizer.META_PRECISION, Precision.BF16.id());
+                meta.put(OnnxExporter.META_PRECISION, Precision.BF16.id());
             }
             zip.add("extra/" + METADATA, GSON.toJson(meta).getBytes(StandardCharsets.UTF_8));
             zip.add("version", (FORMAT_VERSION + "\n").getBytes(StandardCharsets.US_ASCII));

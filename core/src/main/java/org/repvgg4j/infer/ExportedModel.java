@@ -14,7 +14,6 @@ import onnx.Onnx.ModelProto;
 import onnx.Onnx.StringStringEntryProto;
 import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.Precision;
-import org.repvgg4j.export.QdqQuantizer;
 import org.repvgg4j.model.RepVggSpec;
 
 /**
@@ -47,7 +46,7 @@ public record ExportedModel(Path file, String format, Precision precision, Map<S
             throw new IllegalArgumentException(file + ": its metadata has no '" + OnnxExporter.META_ARCH
                     + "' (not written by 'repvgg export'); give --arch instead");
         }
-        String precision = meta.getOrDefault(QdqQuantizer.META_PRECISION, Precision.FP32.id());
+        String precision = meta.getOrDefault(OnnxExporter.META_PRECISION, Precision.FP32.id());
         return new ExportedModel(file, format, Precision.parse(precision), meta);
     }
 
