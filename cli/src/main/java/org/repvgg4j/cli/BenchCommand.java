@@ -23,6 +23,7 @@ import org.repvgg4j.bench.LayerProfile;
 import org.repvgg4j.bench.LayerTime;
 import org.repvgg4j.bench.MatMulCeiling;
 import org.repvgg4j.bench.Measurement;
+import org.repvgg4j.bench.OneDnnBench;
 import org.repvgg4j.bench.OnnxRuntimeBench;
 import org.repvgg4j.bench.PeakFlops;
 import org.repvgg4j.bench.TimedNetwork;
@@ -48,8 +49,9 @@ import picocli.CommandLine.Option;
         description = {"Time forward passes of RepVGG (train and deploy form) and the baselines SqueezeNet 1.1 and",
             "ResNet-18: median, min and spread over timed runs, images/s, GFLOP/s, and that rate as a fraction of",
             "a large fp32 matrix multiply measured in the same run and of the theoretical peak.",
-            "Both engines by default: PyTorch (DJL) for every network, and ONNX Runtime, the default engine of",
-            "predict, eval and batch, for RepVGG's deploy form; --engine pytorch or onnxruntime times one.",
+            "All engines by default: PyTorch (DJL) for every network; for RepVGG's deploy form also ONNX Runtime",
+            "and oneDNN (Winograd convolutions on AVX-512 CPUs), one of which is the default engine of predict, eval",
+            "and batch; --engine pytorch, onnxruntime, onednn or a comma list times those, both = pytorch,onnxruntime.",
             "--precision int8 or both --calibration LIST times the deploy form quantized to int8 in ONNX Runtime",
             "(engine onnxruntime-int8; calibrated on images of the list, which do not change the speed).",
             "--precision bf16 times the deploy form in bfloat16 on libtorch (engine pytorch-bf16: its TorchScript",
@@ -86,8 +88,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--threads", description = "intra-op threads (default: the engine's, one per core)")
     Integer threads;
 
-    @Option(names = "--engine", defaultValue = "both",
-            description = "pytorch, onnxruntime (RepVGG deploy form, exported in memory) or both (default: ${DEFAULT-VALUE})")
+    @Option(names = "--engine", defaultValue = "all",
+            description = {"pytorch, onnxruntime (RepVGG deploy form, exported in memory), onednn (deploy form), a comma",
+                "list of them, both (pytorch,onnxruntime) or all (default: ${DEFAULT-VALUE})"})
     String engine;
 
     @Option(names = "--precision", defaultValue = "fp32", split = ",", paramLabel = "fp32|bf16|int8|both",
@@ -174,7 +177,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         boolean anyRepVgg = model != null || networks.stream().anyMatch(n -> n instanceof RepVggSpec);
         if (!engines.contains(ForwardBench.ENGINE) && !(anyRepVgg && forms.contains(Form.DEPLOY))) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--engine onnxruntime times the deploy form only (of RepVGG, not the baselines); add --form deploy or both");
+                    "--engine " + String.join(",", engines) + " times the deploy form only (of RepVGG, not the baselines); "
+                            + "add --form deploy or both");
         }
         parsePrecisions();
         if (freezeThrough != null && !trainStep) {
@@ -343,11 +347,18 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             for (TimedNetwork net : nets) {
                 for (String e : engines) {
                     boolean ort = e.equals(OnnxRuntimeBench.ENGINE);
-                    if (ort && !(net.block() instanceof RepVgg r && r.form() == Form.DEPLOY)) {
+                    boolean dnn = e.equals(OneDnnBench.ENGINE);
+                    if ((ort || dnn) && !(net.block() instanceof RepVgg r && r.form() == Form.DEPLOY)) {
                         continue;
                     }
                     List<Measurement> ms = new ArrayList<>();
-                    if (!ort) {
+                    if (dnn) {
+                        if (fp32) {
+                            progress(net, e, batch);
+                            ms.add(OneDnnBench.run((RepVgg) net.block(), net.model(), batch, imageSize, warmup,
+                                    iterations, ortThreads, manager));
+                        }
+                    } else if (!ort) {
                         progress(net, e, batch);
                         ms.add(ForwardBench.run(net, batch, imageSize, warmup, iterations, manager));
                     }
@@ -433,14 +444,25 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     }
 
     private List<String> engines() {
+        List<String> known = List.of(ForwardBench.ENGINE, OnnxRuntimeBench.ENGINE, OneDnnBench.ENGINE);
         String e = engine.trim().toLowerCase(Locale.ROOT);
-        return switch (e) {
-            case ForwardBench.ENGINE -> List.of(ForwardBench.ENGINE);
-            case OnnxRuntimeBench.ENGINE -> List.of(OnnxRuntimeBench.ENGINE);
-            case "both" -> List.of(ForwardBench.ENGINE, OnnxRuntimeBench.ENGINE);
-            default -> throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--engine: '" + engine + "' is not one of pytorch, onnxruntime, both");
-        };
+        if (e.equals("all")) {
+            return known;
+        }
+        if (e.equals("both")) {
+            return List.of(ForwardBench.ENGINE, OnnxRuntimeBench.ENGINE);
+        }
+        List<String> chosen = new ArrayList<>();
+        for (String name : e.split(",")) {
+            if (!known.contains(name.strip())) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "--engine: '" + name.strip() + "' is not one of pytorch, onnxruntime, onednn, both, all");
+            }
+            if (!chosen.contains(name.strip())) {
+                chosen.add(name.strip());
+            }
+        }
+        return chosen;
     }
 
     private List<RepVgg> modelNetworks(List<Form> forms, NDManager manager) throws Exception {
@@ -500,9 +522,14 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                             d.batch(), t.medianMs() / d.medianMs(), t.engine());
                 }
                 if (sameRow && d.form().equals("deploy") && t.form().equals("deploy")
-                        && d.engine().equals(OnnxRuntimeBench.ENGINE) && t.engine().equals(ForwardBench.ENGINE)) {
-                    out.printf(Locale.ROOT, "batch %d: deploy form on onnxruntime is %.2fx the speed of pytorch%n",
-                            d.batch(), t.medianMs() / d.medianMs());
+                        && fasterEngineFirst(d.engine(), t.engine())) {
+                    out.printf(Locale.ROOT, "batch %d: deploy form on %s is %.2fx the speed of %s%n",
+                            d.batch(), d.engine(), t.medianMs() / d.medianMs(), t.engine());
+                }
+                if (sameRow && d.form().equals("deploy") && t.form().equals("train")
+                        && d.engine().equals(OneDnnBench.ENGINE) && t.engine().equals(ForwardBench.ENGINE)) {
+                    out.printf(Locale.ROOT, "batch %d: %s deploy form on onednn is %.2fx the speed of train form on "
+                            + "pytorch%n", d.batch(), d.model(), t.medianMs() / d.medianMs());
                 }
                 if (d.batch() == t.batch() && d.form().equals("deploy") && t.form().equals(TimedNetwork.BASELINE_FORM)
                         && d.engine().equals(t.engine())) {
@@ -511,6 +538,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         }
+    }
+
+    /** Engine pairs compared in the table: onnxruntime and onednn against pytorch, onednn against onnxruntime. */
+    private static boolean fasterEngineFirst(String d, String t) {
+        return (d.equals(OnnxRuntimeBench.ENGINE) && t.equals(ForwardBench.ENGINE))
+                || (d.equals(OneDnnBench.ENGINE) && (t.equals(ForwardBench.ENGINE) || t.equals(OnnxRuntimeBench.ENGINE)));
     }
 
     private static String percent(double fraction) {

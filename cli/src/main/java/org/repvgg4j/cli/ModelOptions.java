@@ -16,7 +16,8 @@ final class ModelOptions {
     Path model;
 
     @Option(names = "--engine", paramLabel = "ENGINE",
-            description = "pytorch or onnxruntime (default: onnxruntime, the faster here; see docs/BENCHMARKS.md)")
+            description = {"pytorch, onnxruntime or onednn (default: onednn where the CPU has AVX-512, for its Winograd",
+                "convolutions, else onnxruntime; the fastest measured, see docs/BENCHMARKS.md)"})
     String engine;
 
     @Option(names = "--classes", paramLabel = "FILE",

@@ -7,7 +7,7 @@ import java.util.Set;
 import org.repvgg4j.weights.StateDict;
 
 /** The checks every exporter makes on deploy-form weights before writing them out. */
-final class DeployTensors {
+public final class DeployTensors {
 
     private DeployTensors() {}
 
@@ -15,7 +15,7 @@ final class DeployTensors {
      * The tensor under {@code key}, after checking that the key is there and has {@code shape};
      * either failure names the key.
      */
-    static NDArray require(StateDict weights, String key, long... shape) {
+    public static NDArray require(StateDict weights, String key, long... shape) {
         if (!weights.contains(key)) {
             throw new IllegalArgumentException("deploy weights: missing key '" + key + "'");
         }
@@ -29,7 +29,7 @@ final class DeployTensors {
     }
 
     /** The tensor's values as float32. */
-    static float[] floats(NDArray array) {
+    public static float[] floats(NDArray array) {
         return array.getDataType() == DataType.FLOAT32
                 ? array.toFloatArray() : array.toType(DataType.FLOAT32, false).toFloatArray();
     }
@@ -38,7 +38,7 @@ final class DeployTensors {
      * A tensor the export did not use means the weights are of another network (a deeper stage, SE
      * where the spec has none); exporting without it would silently drop part of the model.
      */
-    static void refuseUnused(StateDict weights, Set<String> used) {
+    public static void refuseUnused(StateDict weights, Set<String> used) {
         for (String key : weights.keys()) {
             if (!used.contains(key) && !key.endsWith(".num_batches_tracked")) {
                 throw new IllegalArgumentException("deploy weights: unexpected key '" + key

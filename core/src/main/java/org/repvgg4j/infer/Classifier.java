@@ -16,6 +16,7 @@ import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.export.OnnxRuntimeCheck;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.export.TorchScriptExporter;
+import org.repvgg4j.infer.onednn.OneDnnScorer;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.reparam.Equivalence;
 import org.repvgg4j.reparam.VerifiedConversion;
@@ -27,8 +28,8 @@ import org.repvgg4j.weights.Preprocessing;
 
 /**
  * A model ready to classify images: its class names, the preprocessing its input needs, and the
- * network on the chosen engine. Opened from a model directory (either engine) or from a TorchScript
- * file (PyTorch engine, class names from a class file).
+ * network on the chosen engine. Opened from a model directory (any engine), an ONNX file of ours
+ * (ONNX Runtime) or a TorchScript file (PyTorch engine).
  */
 public record Classifier(String source, List<String> classes, Preprocessing preprocessing, Scorer scorer)
         implements AutoCloseable {
@@ -83,7 +84,11 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
             if (options.precision() == Precision.BF16) {
                 return openBf16(model);
             }
-            return options.engine() == Engine.ONNXRUNTIME ? openOnnx(model, options) : openDirectory(model);
+            return switch (options.engine()) {
+                case ONNXRUNTIME -> openOnnx(model, options);
+                case ONEDNN -> openOneDnn(model, options);
+                case PYTORCH -> openDirectory(model);
+            };
         }
         if (!Files.exists(model)) {
             throw new NoSuchFileException(model.toString(), null, "no model directory or TorchScript file");
@@ -146,6 +151,27 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
     }
 
     /**
+     * oneDNN on the directory's deploy form (converted first if the directory holds the train form),
+     * checked against DJL's output on a random batch of two before use: large enough that its
+     * Winograd convolutions run, as they do on full batches.
+     */
+    private static Classifier openOneDnn(Path dir, Options options) throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel deploy = deployForm(dir, manager);
+            ModelConfig config = deploy.config();
+            OneDnnScorer scorer = OneDnnScorer.open(config, NetworkWeights.of(deploy.network()), options.threads());
+            Equivalence check = ExportCheck.compare(deploy.network(), scorer, config.preprocessing().inputSize(), 2, 0,
+                    Equivalence.DEFAULT_TOLERANCE, manager);
+            if (!check.holds()) {
+                scorer.close();
+                throw new IllegalStateException(dir + ": oneDNN does not reproduce the network ("
+                        + ExportCheck.describe(check, 2, "onednn") + "); use --engine onnxruntime");
+            }
+            return new Classifier(dir.toString(), config.classes(), config.preprocessing(), scorer);
+        }
+    }
+
+    /**
      * The directory's deploy form in bfloat16 on libtorch: its TorchScript export made in memory
      * ({@link TorchScriptExporter}, {@link Precision#BF16}) and checked against DJL's float32 output
      * within {@link TorchScriptExporter#BF16_TOLERANCE} before use.
@@ -188,7 +214,8 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
      */
     private static Classifier openOnnxFile(Path file, Options options) throws IOException {
         if (options.engine() != Engine.ONNXRUNTIME) {
-            throw new IllegalArgumentException(file + ": an ONNX file runs on --engine onnxruntime only");
+            throw new IllegalArgumentException(file + ": an ONNX file runs on --engine onnxruntime only (onednn takes "
+                    + "a model directory)");
         }
         OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(file, options.threads(), SHARES_CORES);
         try {

@@ -1,0 +1,122 @@
+package org.repvgg4j.infer.onednn;
+
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_all;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_invalid_arguments;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_out_of_memory;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_runtime_error;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_set_max_cpu_isa;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_default_flags;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
+
+import com.sun.jna.Function;
+import com.sun.jna.NativeLibrary;
+import java.util.Map;
+import org.bytedeco.dnnl.dnnl_engine;
+import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.javacpp.Loader;
+
+/**
+ * The process's oneDNN 2.7 (bytedeco's build, from Maven Central): one CPU engine and one stream,
+ * status codes turned into exceptions, and the OpenMP thread count of the calling thread.
+ *
+ * <p>This oneDNN is not libtorch's. It is a second copy, of the last release line with Winograd
+ * convolutions for AVX-512 (removed in oneDNN 3.0), and it keeps its own OpenMP runtime. The
+ * instruction-set cap that {@code ONEDNN_MAX_CPU_ISA} puts on libtorch's oneDNN is lifted for it:
+ * every network it runs is checked against DJL's output when it is opened ({@code Classifier}).
+ */
+final class Dnnl {
+
+    private static dnnl_engine engine;
+    private static dnnl_stream stream;
+    private static Function setNumThreads;
+    private static final ThreadLocal<Integer> THREADS = new ThreadLocal<>();
+
+    private Dnnl() {}
+
+    /** The CPU engine, created on first use (which loads the native libraries). */
+    static synchronized dnnl_engine engine() {
+        if (engine == null) {
+            // Before any kernel is generated, or the cap set for libtorch would apply here too.
+            dnnl_set_max_cpu_isa(dnnl_cpu_isa_all);
+            dnnl_engine e = new dnnl_engine();
+            check(dnnl_engine_create(e, dnnl_cpu, 0), "creating the CPU engine");
+            dnnl_stream s = new dnnl_stream();
+            check(dnnl_stream_create(s, e, dnnl_stream_default_flags), "creating a stream");
+            engine = e;
+            stream = s;
+        }
+        return engine;
+    }
+
+    /** The stream primitives execute on (in order, on the calling thread). */
+    static synchronized dnnl_stream stream() {
+        engine();
+        return stream;
+    }
+
+    /** The instruction set oneDNN dispatches to here, as a oneDNN {@code dnnl_cpu_isa_t} value. */
+    static int effectiveIsa() {
+        engine();
+        return dnnl_get_effective_cpu_isa();
+    }
+
+    /**
+     * Makes oneDNN's parallel loops on the calling thread use {@code threads} threads. OpenMP keeps
+     * the count per thread, and oneDNN's OpenMP runtime is its own (not libtorch's), so it is set
+     * through that runtime's {@code omp_set_num_threads}, found by JNA in the library the JavaCPP
+     * loader extracted.
+     */
+    static void useThreads(int threads) {
+        if (Integer.valueOf(threads).equals(THREADS.get())) {
+            return;
+        }
+        ompSetNumThreads().invokeVoid(new Object[] {threads});
+        THREADS.set(threads);
+    }
+
+    private static synchronized Function ompSetNumThreads() {
+        if (setNumThreads == null) {
+            engine();
+            String path = null;
+            for (Map.Entry<String, String> lib : Loader.getLoadedLibraries().entrySet()) {
+                if (lib.getKey().startsWith("gomp@") && lib.getValue() != null) {
+                    path = lib.getValue();
+                }
+            }
+            if (path == null) {
+                throw new IllegalStateException("oneDNN: its OpenMP runtime (libgomp) was not loaded by JavaCPP; "
+                        + "loaded: " + Loader.getLoadedLibraries().keySet());
+            }
+            setNumThreads = NativeLibrary.getInstance(path).getFunction("omp_set_num_threads");
+        }
+        return setNumThreads;
+    }
+
+    /** Throws, naming {@code what}, unless {@code status} is success. */
+    static void check(int status, String what) {
+        if (status != dnnl_success) {
+            throw new IllegalStateException("oneDNN: " + what + " failed (" + describe(status) + ")");
+        }
+    }
+
+    static String describe(int status) {
+        if (status == dnnl_unimplemented) {
+            return "unimplemented";
+        }
+        if (status == dnnl_invalid_arguments) {
+            return "invalid arguments";
+        }
+        if (status == dnnl_out_of_memory) {
+            return "out of memory";
+        }
+        if (status == dnnl_runtime_error) {
+            return "runtime error";
+        }
+        return "status " + status;
+    }
+}
