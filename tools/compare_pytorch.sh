@@ -3,8 +3,9 @@
 # same networks with the same weights at the same thread count, 224x224 fp32:
 #   RepVGG-A0 train form and deploy form (one `repvgg init` model, converted by `repvgg convert`;
 #   PyTorch loads our model.safetensors with the official key names), on DJL's PyTorch engine and,
-#   for the deploy form, on ONNX Runtime; SqueezeNet 1.1 and ResNet-18 (torchvision's models in
-#   PyTorch, our DJL baselines in Java; random weights on both sides).
+#   for the deploy form, on ONNX Runtime and on oneDNN (engine onednn); SqueezeNet 1.1 and
+#   ResNet-18 (torchvision's models in PyTorch, our DJL baselines in Java; random weights on both
+#   sides).
 # First checks that PyTorch and we give the same A0 deploy logits for the same input (1e-4 of the
 # logit scale), then times PyTorch, then us, ROUNDS times, then prints the ratios at each batch size.
 #
@@ -55,7 +56,7 @@ for round in $(seq 1 "$rounds"); do
       --baseline squeezenet1_1 --baseline resnet18 --batch "$batches" --threads "$threads" \
       --warmup "$warmup" --iterations "$iterations") > "$work/pytorch.$round.jsonl"
   echo "round $round/$rounds: timing repvgg4j ($threads threads) ..." >&2
-  "$repvgg" bench --model "$work/train" --form both --engine both --batch "$batches" --threads "$threads" \
+  "$repvgg" bench --model "$work/train" --form both --engine all --batch "$batches" --threads "$threads" \
       --warmup "$warmup" --iterations "$iterations" --json > "$work/ours.$round.jsonl"
   "$repvgg" bench --arch squeezenet1_1 --arch resnet18 --batch "$batches" --threads "$threads" \
       --warmup "$warmup" --iterations "$iterations" --gemm-size 0 --json >> "$work/ours.$round.jsonl"

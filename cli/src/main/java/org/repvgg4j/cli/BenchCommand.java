@@ -30,6 +30,7 @@ import org.repvgg4j.bench.TimedNetwork;
 import org.repvgg4j.bench.TorchScriptBench;
 import org.repvgg4j.bench.TrainStepBench;
 import org.repvgg4j.bench.baselines.Baseline;
+import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.export.CalibrationImages;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.model.Form;
@@ -353,7 +354,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     }
                     List<Measurement> ms = new ArrayList<>();
                     if (dnn) {
-                        if (fp32) {
+                        if (((RepVgg) net.block()).spec().blocks().stream().anyMatch(BlockPlan::se)) {
+                            if (batch == batches.get(0)) {
+                                err().printf("%s: not timed on onednn, which has no squeeze-excitation blocks%n",
+                                        net.model());
+                            }
+                        } else if (fp32) {
                             progress(net, e, batch);
                             ms.add(OneDnnBench.run((RepVgg) net.block(), net.model(), batch, imageSize, warmup,
                                     iterations, ortThreads, manager));

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
+import org.repvgg4j.model.BlockPlan;
+import org.repvgg4j.weights.ModelDirectory;
 import picocli.CommandLine.Option;
 
 /** The options that pick a model and where it runs, shared by predict, eval and batch. */
@@ -38,7 +40,10 @@ final class ModelOptions {
             description = "threads per operator in the engine (default: one per processor)")
     int threads;
 
-    /** The engine to use: as given, else PyTorch for TorchScript files and bf16, else the measured default. */
+    /**
+     * The engine to use: as given, else PyTorch for TorchScript files and bf16, ONNX Runtime for ONNX
+     * files, else the measured default (ONNX Runtime where that is onednn and the network has SE blocks).
+     */
     Engine engine() {
         if (engine != null) {
             return Engine.parse(engine);
@@ -50,8 +55,25 @@ final class ModelOptions {
         if (name.endsWith(".onnx")) {
             return Engine.ONNXRUNTIME;
         }
-        return name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript") ? Engine.PYTORCH
-                : Engine.DEFAULT;
+        if (name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript")) {
+            return Engine.PYTORCH;
+        }
+        if (Engine.DEFAULT == Engine.ONEDNN && hasSqueezeExcitation()) {
+            return Engine.ONNXRUNTIME; // the onednn engine has no SE blocks
+        }
+        return Engine.DEFAULT;
+    }
+
+    /** Whether the model directory's network has SE blocks (false if it is not a readable directory). */
+    private boolean hasSqueezeExcitation() {
+        if (!java.nio.file.Files.isDirectory(model)) {
+            return false;
+        }
+        try {
+            return ModelDirectory.readConfig(model).spec().blocks().stream().anyMatch(BlockPlan::se);
+        } catch (IOException | RuntimeException e) {
+            return false; // opening the model reports what is wrong with it
+        }
     }
 
     /** The file the class names come from, for messages about labels. */
@@ -59,7 +81,7 @@ final class ModelOptions {
         if (classes != null) {
             return classes;
         }
-        return java.nio.file.Files.isDirectory(model) ? model.resolve(org.repvgg4j.weights.ModelDirectory.CONFIG_FILE)
+        return java.nio.file.Files.isDirectory(model) ? model.resolve(ModelDirectory.CONFIG_FILE)
                 : model;
     }
 

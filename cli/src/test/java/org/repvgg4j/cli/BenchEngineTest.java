@@ -41,6 +41,27 @@ class BenchEngineTest {
     }
 
     @Test
+    void allEnginesTimeTheDeployFormOnOneDnnToo() {
+        String plain = "depths=1,2,2,1;widths=0.25,0.25,0.25,0.25";
+        Run run = repvgg("bench", "--arch", plain, "--arch", TINY, "--form", "deploy", "--batch", "2",
+                "--image-size", "32", "--warmup", "1", "--iterations", "2", "--threads", "1", "--gemm-size", "0");
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.out()).containsPattern("deploy +onednn +2 +1 ")
+                .containsPattern("batch 2: deploy form on onednn is \\d+\\.\\d\\dx the speed of onnxruntime")
+                .containsPattern("batch 2: deploy form on onednn is \\d+\\.\\d\\dx the speed of pytorch");
+        // The SE network is timed on the other two engines only, and says why.
+        assertThat(run.out().lines().filter(l -> l.matches(".* deploy +onednn +2 .*"))).hasSize(1);
+        assertThat(run.err()).contains("not timed on onednn, which has no squeeze-excitation blocks");
+
+        Run listed = repvgg("bench", "--arch", plain, "--engine", "onednn,onnxruntime", "--form", "deploy", "--batch",
+                "1", "--image-size", "32", "--warmup", "1", "--iterations", "2", "--gemm-size", "0", "--json");
+        assertThat(listed.exit()).as(listed.err()).isZero();
+        assertThat(listed.out().lines()).hasSize(2);
+        assertThat(listed.out().lines().filter(l -> l.contains("\"engine\":\"onednn\""))).hasSize(1);
+    }
+
+    @Test
     void onnxRuntimeCannotTimeTheTrainFormAlone() {
         Run run = repvgg("bench", "--arch", TINY, "--engine", "onnxruntime", "--form", "train");
         assertThat(run.exit()).isEqualTo(2);
@@ -49,7 +70,7 @@ class BenchEngineTest {
 
         Run unknown = repvgg("bench", "--engine", "tensorrt");
         assertThat(unknown.exit()).isEqualTo(2);
-        assertThat(unknown.err()).contains("'tensorrt' is not one of pytorch, onnxruntime, both");
+        assertThat(unknown.err()).contains("'tensorrt' is not one of pytorch, onnxruntime, onednn, both, all");
     }
 
     @Test

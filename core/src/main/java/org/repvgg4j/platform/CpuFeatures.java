@@ -39,6 +39,11 @@ public final class CpuFeatures {
         return flags().containsAll(AVX512_CORE_FLAGS);
     }
 
+    /** {@link #hasAvx512()} on the lines of a /proc/cpuinfo. */
+    static boolean hasAvx512(List<String> cpuinfo) {
+        return flags(cpuinfo).containsAll(AVX512_CORE_FLAGS);
+    }
+
     /** The first processor's flags; empty where /proc/cpuinfo cannot be read (not Linux). */
     private static Set<String> flags() {
         try {
@@ -48,7 +53,7 @@ public final class CpuFeatures {
         }
     }
 
-    static Set<String> flags(List<String> cpuinfo) {
+    private static Set<String> flags(List<String> cpuinfo) {
         return cpuinfo.stream()
                 .filter(line -> line.startsWith("flags"))
                 .findFirst()
