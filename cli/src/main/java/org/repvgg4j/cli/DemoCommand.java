@@ -14,6 +14,7 @@ import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.repvgg4j.bench.ForwardBench;
 import org.repvgg4j.bench.Measurement;
+import org.repvgg4j.bench.OneDnnBench;
 import org.repvgg4j.bench.OnnxRuntimeBench;
 import org.repvgg4j.bench.TorchScriptBench;
 import org.repvgg4j.data.ClassIndex;
@@ -28,7 +29,9 @@ import org.repvgg4j.eval.EvalResult;
 import org.repvgg4j.eval.Evaluation;
 import org.repvgg4j.explain.CamOverlay;
 import org.repvgg4j.explain.GradCam;
+import org.repvgg4j.infer.Engine;
 import org.repvgg4j.io.FileTrees;
+import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
@@ -122,16 +125,23 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                     CAM_LAYER, out.resolve("cam"), pictures);
 
             boolean bf16 = bf16RunsNatively();
-            step("5/5 time train vs deploy form at %dx%d (batch 1 and 32; deploy also on ONNX Runtime%s)", benchSize,
-                    benchSize, bf16 ? " and in bf16" : "");
+            // The default engine where the CPU has AVX-512 (its Winograd convolutions); SE blocks it has not.
+            boolean onednn = Engine.DEFAULT == Engine.ONEDNN && arch.blocks().stream().noneMatch(BlockPlan::se);
+            step("5/5 time train vs deploy form at %dx%d (batch 1 and 32; deploy also on ONNX Runtime%s%s)", benchSize,
+                    benchSize, onednn ? " and oneDNN" : "", bf16 ? ", and in bf16" : "");
             byte[] bf16Archive = bf16 ? TorchScriptBench.bf16(deploy.network(), benchSize) : null;
             for (int batch : new int[] {1, 32}) {
                 int iterations = batch == 1 ? 15 : 4;
                 timings.add(ForwardBench.run(train.network(), "RepVGG-" + arch.name(), batch, benchSize, 2, iterations, manager));
                 timings.add(ForwardBench.run(deploy.network(), "RepVGG-" + arch.name(), batch, benchSize, 2, iterations, manager));
-                // The deploy form as users score it: ONNX Runtime is the default engine of predict, eval and batch.
+                // The deploy form as users score it: ONNX Runtime or oneDNN is the default engine of predict,
+                // eval and batch.
                 timings.add(OnnxRuntimeBench.run(deploy.network(), "RepVGG-" + arch.name(), batch, benchSize, 2,
                         iterations, JniUtils.getNumThreads(), manager));
+                if (onednn) {
+                    timings.add(OneDnnBench.run(deploy.network(), "RepVGG-" + arch.name(), batch, benchSize, 2,
+                            iterations, JniUtils.getNumThreads(), manager));
+                }
                 if (bf16) {
                     // In bench runs AMX halved its speed after about half a second (docs/BENCHMARKS.md, "bf16");
                     // a second of warm-up at batch 32 lets such a slowdown show in the demo's numbers too.
