@@ -152,20 +152,22 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
 
     /**
      * oneDNN on the directory's deploy form (converted first if the directory holds the train form),
-     * checked against DJL's output on a random batch of two before use: large enough that its
-     * Winograd convolutions run, as they do on full batches.
+     * checked against DJL's output before use on a random image (direct convolutions) and a random
+     * batch of two (Winograd, as full batches run).
      */
     private static Classifier openOneDnn(Path dir, Options options) throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = deployForm(dir, manager);
             ModelConfig config = deploy.config();
             OneDnnScorer scorer = OneDnnScorer.open(config, NetworkWeights.of(deploy.network()), options.threads());
-            Equivalence check = ExportCheck.compare(deploy.network(), scorer, config.preprocessing().inputSize(), 2, 0,
-                    Equivalence.DEFAULT_TOLERANCE, manager);
-            if (!check.holds()) {
-                scorer.close();
-                throw new IllegalStateException(dir + ": oneDNN does not reproduce the network ("
-                        + ExportCheck.describe(check, 2, "onednn") + "); use --engine onnxruntime");
+            for (int batch = 1; batch <= 2; batch++) {
+                Equivalence check = ExportCheck.compare(deploy.network(), scorer, config.preprocessing().inputSize(),
+                        batch, 0, Equivalence.DEFAULT_TOLERANCE, manager);
+                if (!check.holds()) {
+                    scorer.close();
+                    throw new IllegalStateException(dir + ": oneDNN does not reproduce the network ("
+                            + ExportCheck.describe(check, batch, "onednn") + "); use --engine onnxruntime");
+                }
             }
             return new Classifier(dir.toString(), config.classes(), config.preprocessing(), scorer);
         }

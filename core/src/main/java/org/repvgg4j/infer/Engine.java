@@ -17,8 +17,8 @@ public enum Engine {
 
     /**
      * The engine used when none is named: oneDNN where the CPU has AVX-512, the instruction set its
-     * Winograd convolutions need (RepVGG-A0 deploy at batch 32 on the Intel Xeon: 1.2-1.5x ONNX
-     * Runtime's speed, the same at batch 1); ONNX Runtime elsewhere, which ran A0 faster than DJL's
+     * Winograd convolutions need (RepVGG-A0 deploy at 224x224 on the Zen 5 EPYC: 1.4x ONNX Runtime's
+     * speed at batch 32, the same at batch 1); ONNX Runtime elsewhere, which ran A0 faster than DJL's
      * PyTorch engine at batch 1 and 32 (docs/BENCHMARKS.md, "Engine choice" and "oneDNN Winograd").
      */
     public static final Engine DEFAULT = CpuFeatures.hasAvx512() ? ONEDNN : ONNXRUNTIME;
