@@ -368,7 +368,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                         progress(net, e, batch);
                         ms.add(ForwardBench.run(net, batch, imageSize, warmup, iterations, manager));
                     }
-                    if (!ort && bf16 && net.block() instanceof RepVgg r && r.form() == Form.DEPLOY) {
+                    if (e.equals(ForwardBench.ENGINE) && bf16 && net.block() instanceof RepVgg r
+                            && r.form() == Form.DEPLOY) {
                         progress(net, TorchScriptBench.ENGINE_BF16, batch);
                         byte[] archive = bf16Archives.computeIfAbsent(net, n -> TorchScriptBench.bf16(r, imageSize));
                         ms.add(TorchScriptBench.time(archive, TorchScriptBench.ENGINE_BF16, r, net.model(), batch,
@@ -518,12 +519,13 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                             d.batch(), d.model(), t.medianMs() / d.medianMs());
                 }
                 if (sameRow && d.form().equals(t.form()) && d.engine().equals(OnnxRuntimeBench.ENGINE_INT8)
-                        && t.engine().equals(OnnxRuntimeBench.ENGINE)) {
-                    out.printf(Locale.ROOT, "batch %d: int8 on onnxruntime is %.2fx the speed of fp32 on onnxruntime%n",
-                            d.batch(), t.medianMs() / d.medianMs());
+                        && (t.engine().equals(OnnxRuntimeBench.ENGINE) || t.engine().equals(OneDnnBench.ENGINE))) {
+                    out.printf(Locale.ROOT, "batch %d: int8 on onnxruntime is %.2fx the speed of fp32 on %s%n",
+                            d.batch(), t.medianMs() / d.medianMs(), t.engine());
                 }
                 if (sameRow && d.form().equals(t.form()) && d.engine().equals(TorchScriptBench.ENGINE_BF16)
-                        && (t.engine().equals(ForwardBench.ENGINE) || t.engine().equals(OnnxRuntimeBench.ENGINE))) {
+                        && (t.engine().equals(ForwardBench.ENGINE) || t.engine().equals(OnnxRuntimeBench.ENGINE)
+                                || t.engine().equals(OneDnnBench.ENGINE))) {
                     out.printf(Locale.ROOT, "batch %d: bf16 on pytorch is %.2fx the speed of fp32 on %s%n",
                             d.batch(), t.medianMs() / d.medianMs(), t.engine());
                 }

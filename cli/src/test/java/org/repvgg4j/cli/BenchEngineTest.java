@@ -107,6 +107,14 @@ class BenchEngineTest {
                 .containsPattern("batch 2: bf16 on pytorch is \\d+\\.\\d\\dx the speed of fp32 on pytorch")
                 .containsPattern("batch 2: bf16 on pytorch is \\d+\\.\\d\\dx the speed of fp32 on onnxruntime");
 
+        // With all three engines bf16 is still timed once, and compared with fp32 on each.
+        Run all = repvgg("bench", "--arch", "depths=1,2,2,1;widths=0.25,0.25,0.25,0.25", "--form", "deploy",
+                "--precision", "fp32,bf16", "--batch", "2", "--image-size", "32", "--warmup", "1", "--iterations", "2",
+                "--threads", "1", "--gemm-size", "0");
+        assertThat(all.exit()).as(all.err()).isZero();
+        assertThat(all.out().lines().filter(l -> l.matches(".* deploy +pytorch-bf16 +2 .*"))).hasSize(1);
+        assertThat(all.out()).containsPattern("batch 2: bf16 on pytorch is \\d+\\.\\d\\dx the speed of fp32 on onednn");
+
         Run onnxOnly = repvgg("bench", "--arch", TINY, "--engine", "onnxruntime", "--form", "deploy", "--precision", "bf16");
         assertThat(onnxOnly.exit()).isEqualTo(2);
         assertThat(onnxOnly.err()).contains("--precision bf16 times RepVGG's deploy form on libtorch");
