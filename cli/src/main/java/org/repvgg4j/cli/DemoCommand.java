@@ -31,7 +31,6 @@ import org.repvgg4j.explain.CamOverlay;
 import org.repvgg4j.explain.GradCam;
 import org.repvgg4j.infer.Engine;
 import org.repvgg4j.io.FileTrees;
-import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
@@ -125,8 +124,8 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                     CAM_LAYER, out.resolve("cam"), pictures);
 
             boolean bf16 = bf16RunsNatively();
-            // The default engine where the CPU has AVX-512 (its Winograd convolutions); SE blocks it has not.
-            boolean onednn = Engine.DEFAULT == Engine.ONEDNN && arch.blocks().stream().noneMatch(BlockPlan::se);
+            // Where it is the default engine for this network at this size (AVX-512, no SE blocks).
+            boolean onednn = Engine.defaultFor(arch, benchSize) == Engine.ONEDNN;
             step("5/5 time train vs deploy form at %dx%d (batch 1 and 32; deploy also on ONNX Runtime%s%s)", benchSize,
                     benchSize, onednn ? " and oneDNN" : "", bf16 ? ", and in bf16" : "");
             byte[] bf16Archive = bf16 ? TorchScriptBench.bf16(deploy.network(), benchSize) : null;

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
-import org.repvgg4j.model.BlockPlan;
+import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.ModelDirectory;
 import picocli.CommandLine.Option;
 
@@ -19,7 +19,8 @@ final class ModelOptions {
 
     @Option(names = "--engine", paramLabel = "ENGINE",
             description = {"pytorch, onnxruntime or onednn (default: onednn where the CPU has AVX-512, for its Winograd",
-                "convolutions, else onnxruntime; the fastest measured, see docs/BENCHMARKS.md)"})
+                "convolutions, and the input is 160x160 or more, else onnxruntime; the fastest measured, see",
+                "docs/BENCHMARKS.md)"})
     String engine;
 
     @Option(names = "--classes", paramLabel = "FILE",
@@ -42,7 +43,7 @@ final class ModelOptions {
 
     /**
      * The engine to use: as given, else PyTorch for TorchScript files and bf16, ONNX Runtime for ONNX
-     * files, else the measured default (ONNX Runtime where that is onednn and the network has SE blocks).
+     * files, else the measured default for the network ({@link Engine#defaultFor}).
      */
     Engine engine() {
         if (engine != null) {
@@ -58,21 +59,22 @@ final class ModelOptions {
         if (name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript")) {
             return Engine.PYTORCH;
         }
-        if (Engine.DEFAULT == Engine.ONEDNN && hasSqueezeExcitation()) {
-            return Engine.ONNXRUNTIME; // the onednn engine has no SE blocks
-        }
-        return Engine.DEFAULT;
+        return defaultEngine();
     }
 
-    /** Whether the model directory's network has SE blocks (false if it is not a readable directory). */
-    private boolean hasSqueezeExcitation() {
+    /**
+     * For a model directory, the default for its network and input size (ONNX Runtime where oneDNN
+     * would be slower or cannot run it); otherwise, or if its config cannot be read, {@link Engine#DEFAULT}.
+     */
+    private Engine defaultEngine() {
         if (!java.nio.file.Files.isDirectory(model)) {
-            return false;
+            return Engine.DEFAULT;
         }
         try {
-            return ModelDirectory.readConfig(model).spec().blocks().stream().anyMatch(BlockPlan::se);
+            ModelConfig config = ModelDirectory.readConfig(model);
+            return Engine.defaultFor(config.spec(), config.preprocessing().inputSize());
         } catch (IOException | RuntimeException e) {
-            return false; // opening the model reports what is wrong with it
+            return Engine.DEFAULT; // opening the model reports what is wrong with it
         }
     }
 

@@ -14,6 +14,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_success;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 
 import com.sun.jna.Function;
+import com.sun.jna.Library;
 import com.sun.jna.NativeLibrary;
 import java.util.Map;
 import org.bytedeco.dnnl.dnnl_engine;
@@ -35,6 +36,9 @@ final class Dnnl {
     private static dnnl_stream stream;
     private static Function setNumThreads;
     private static final ThreadLocal<Integer> THREADS = new ThreadLocal<>();
+
+    /** dlopen's RTLD_LAZY (Linux), and no RTLD_GLOBAL. */
+    private static final int RTLD_LAZY = 1;
 
     private Dnnl() {}
 
@@ -92,7 +96,11 @@ final class Dnnl {
                 throw new IllegalStateException("oneDNN: its OpenMP runtime (libgomp) was not loaded by JavaCPP; "
                         + "loaded: " + Loader.getLoadedLibraries().keySet());
             }
-            setNumThreads = NativeLibrary.getInstance(path).getFunction("omp_set_num_threads");
+            // RTLD_LAZY without RTLD_GLOBAL, JNA's default: a global libgomp would take over the OpenMP
+            // calls libtorch binds from then on (its own libgomp is another copy), and training steps
+            // after the first onednn run gave NaN losses.
+            setNumThreads = NativeLibrary.getInstance(path, Map.of(Library.OPTION_OPEN_FLAGS, RTLD_LAZY))
+                    .getFunction("omp_set_num_threads");
         }
         return setNumThreads;
     }

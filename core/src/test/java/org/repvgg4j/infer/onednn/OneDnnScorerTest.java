@@ -140,4 +140,18 @@ class OneDnnScorerTest {
         assertThatThrownBy(() -> OneDnnScorer.open(train, new StateDict(), 0))
                 .hasMessageContaining("runs the deploy form");
     }
+
+    @Test
+    void oneDnnsOpenMpRuntimeStaysOutOfTheGlobalSymbolScope() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel deploy = deployModel(RepVggSpec.parse("depths=1,1,1,1;widths=0.25,0.25,0.25,0.25"), 32, manager);
+            try (OneDnnScorer scorer = open(deploy, 1)) {
+                scorer.logits(new float[2 * 3 * 32 * 32], 2, 32); // sets the thread count through libgomp
+            }
+        }
+        // Were it global, libtorch's calls bound later would go to this libgomp, not libtorch's own copy
+        // (training steps after an onednn run then gave NaN losses).
+        assertThatThrownBy(() -> com.sun.jna.NativeLibrary.getProcess().getFunction("GOMP_parallel"))
+                .isInstanceOf(UnsatisfiedLinkError.class);
+    }
 }
