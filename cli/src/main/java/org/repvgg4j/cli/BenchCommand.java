@@ -30,7 +30,6 @@ import org.repvgg4j.bench.TimedNetwork;
 import org.repvgg4j.bench.TorchScriptBench;
 import org.repvgg4j.bench.TrainStepBench;
 import org.repvgg4j.bench.baselines.Baseline;
-import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.export.CalibrationImages;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.model.Form;
@@ -354,7 +353,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     }
                     List<Measurement> ms = new ArrayList<>();
                     if (dnn) {
-                        if (((RepVgg) net.block()).spec().blocks().stream().anyMatch(BlockPlan::se)) {
+                        if (((RepVgg) net.block()).spec().se()) {
                             if (batch == batches.get(0)) {
                                 err().printf("%s: not timed on onednn, which has no squeeze-excitation blocks%n",
                                         net.model());
@@ -530,7 +529,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                             d.batch(), t.medianMs() / d.medianMs(), t.engine());
                 }
                 if (sameRow && d.form().equals("deploy") && t.form().equals("deploy")
-                        && fasterEngineFirst(d.engine(), t.engine())) {
+                        && comparedEngines(d.engine(), t.engine())) {
                     out.printf(Locale.ROOT, "batch %d: deploy form on %s is %.2fx the speed of %s%n",
                             d.batch(), d.engine(), t.medianMs() / d.medianMs(), t.engine());
                 }
@@ -548,8 +547,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         }
     }
 
-    /** Engine pairs compared in the table: onnxruntime and onednn against pytorch, onednn against onnxruntime. */
-    private static boolean fasterEngineFirst(String d, String t) {
+    /** The engine pairs the table compares: onnxruntime and onednn against pytorch, onednn against onnxruntime. */
+    private static boolean comparedEngines(String d, String t) {
         return (d.equals(OnnxRuntimeBench.ENGINE) && t.equals(ForwardBench.ENGINE))
                 || (d.equals(OneDnnBench.ENGINE) && (t.equals(ForwardBench.ENGINE) || t.equals(OnnxRuntimeBench.ENGINE)));
     }

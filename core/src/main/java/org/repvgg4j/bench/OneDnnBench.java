@@ -1,7 +1,6 @@
 package org.repvgg4j.bench;
 
 import ai.djl.ndarray.NDManager;
-import java.util.List;
 import org.repvgg4j.infer.Engine;
 import org.repvgg4j.infer.onednn.OneDnnScorer;
 import org.repvgg4j.model.Form;
@@ -32,14 +31,6 @@ public final class OneDnnBench {
                 threads)) {
             return ScorerBench.time(scorer, ENGINE, net, label, batch, inputSize, warmup, iterations, scorer.threads(),
                     manager);
-        }
-    }
-
-    /** The oneDNN kernel of each convolution of {@code net} at this batch and size (Winograd or direct). */
-    public static List<String> kernels(RepVgg net, int batch, int inputSize) {
-        try (OneDnnScorer scorer = OneDnnScorer.open(ScorerBench.deployConfig(net, inputSize), NetworkWeights.of(net),
-                0)) {
-            return scorer.convolutionKernels(batch, inputSize);
         }
     }
 }

@@ -1,7 +1,6 @@
 package org.repvgg4j.infer;
 
 import java.util.Locale;
-import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.CpuFeatures;
 
@@ -36,7 +35,7 @@ public enum Engine {
 
     /** The engine used when none is named for this network: {@link #DEFAULT} where oneDNN runs it well. */
     public static Engine defaultFor(RepVggSpec spec, int inputSize) {
-        if (DEFAULT == ONEDNN && (inputSize < ONEDNN_MIN_INPUT || spec.blocks().stream().anyMatch(BlockPlan::se))) {
+        if (DEFAULT == ONEDNN && (inputSize < ONEDNN_MIN_INPUT || spec.se())) {
             return ONNXRUNTIME;
         }
         return DEFAULT;

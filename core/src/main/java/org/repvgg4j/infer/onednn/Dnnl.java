@@ -3,7 +3,6 @@ package org.repvgg4j.infer.onednn;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_all;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_invalid_arguments;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_out_of_memory;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_runtime_error;
@@ -61,12 +60,6 @@ final class Dnnl {
     static synchronized dnnl_stream stream() {
         engine();
         return stream;
-    }
-
-    /** The instruction set oneDNN dispatches to here, as a oneDNN {@code dnnl_cpu_isa_t} value. */
-    static int effectiveIsa() {
-        engine();
-        return dnnl_get_effective_cpu_isa();
     }
 
     /**

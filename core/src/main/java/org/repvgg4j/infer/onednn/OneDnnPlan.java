@@ -49,6 +49,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_x;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.bytedeco.dnnl.const_dnnl_op_desc_t;
 import org.bytedeco.dnnl.dnnl_convolution_desc_t;
@@ -390,7 +391,7 @@ final class OneDnnPlan implements AutoCloseable {
         buffers[OUTPUT].get(flat, 0, flat.length);
         float[][] rows = new float[batch][];
         for (int i = 0; i < batch; i++) {
-            rows[i] = java.util.Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
+            rows[i] = Arrays.copyOfRange(flat, i * classes, (i + 1) * classes);
         }
         return rows;
     }
