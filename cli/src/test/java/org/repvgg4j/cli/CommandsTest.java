@@ -30,6 +30,13 @@ class CommandsTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /** Every score of {@code predict --json}'s lines, in order. */
+    static double[] predictScores(String json) {
+        return json.lines().map(com.google.gson.JsonParser::parseString)
+                .flatMap(line -> line.getAsJsonObject().getAsJsonArray("top").asList().stream())
+                .mapToDouble(top -> top.getAsJsonObject().get("score").getAsDouble()).toArray();
+    }
+
     @Test
     void everyVerbHasHelp() {
         for (String verb : new String[] {"split", "annotate", "init", "info", "convert", "bench", "demo", "doctor"}) {

@@ -1,6 +1,7 @@
 package org.repvgg4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.repvgg4j.cli.CommandsTest.predictScores;
 import static org.repvgg4j.cli.CommandsTest.repvgg;
 
 import ai.djl.ndarray.NDManager;
@@ -115,7 +116,8 @@ class ExportCommandTest {
                 photos[0], photos[1]);
         assertThat(fromFile.exit()).as(fromFile.err()).isZero();
         assertThat(fromFile.out()).contains("\"horizontal\"", "\"vertical\"");
-        assertThat(scores(fromFile.out())).containsExactly(scores(fromDirectory.out()), org.assertj.core.data.Offset.offset(1e-5));
+        assertThat(predictScores(fromFile.out()))
+                .containsExactly(predictScores(fromDirectory.out()), org.assertj.core.data.Offset.offset(1e-5));
 
         Run int8 = repvgg("export", "--model", train.toString(), "--format", "torchscript", "--precision", "int8",
                 "--calibration", tmp.resolve("annotations.txt").toString());
@@ -141,14 +143,16 @@ class ExportCommandTest {
         Run fp32 = repvgg("predict", "--model", train.toString(), "--engine", "pytorch", "--json", "--top", "2",
                 photos[0], photos[1]);
         assertThat(bf16.exit()).as(bf16.err()).isZero();
-        assertThat(scores(bf16.out())).containsExactly(scores(fp32.out()), org.assertj.core.data.Offset.offset(0.05));
+        assertThat(predictScores(bf16.out()))
+                .containsExactly(predictScores(fp32.out()), org.assertj.core.data.Offset.offset(0.05));
         Run info = repvgg("info", "--model", pt.toString());
         assertThat(info.out()).as(info.err()).contains("model " + pt + ": TorchScript, deploy form, bf16, ");
         // The same without a file: the directory's deploy form exported in memory, as predict, eval and batch take it.
         Run inMemory = repvgg("predict", "--model", train.toString(), "--precision", "bf16", "--json", "--top", "2",
                 photos[0], photos[1]);
         assertThat(inMemory.exit()).as(inMemory.err()).isZero();
-        assertThat(scores(inMemory.out())).containsExactly(scores(bf16.out()), org.assertj.core.data.Offset.offset(1e-6));
+        assertThat(predictScores(inMemory.out()))
+                .containsExactly(predictScores(bf16.out()), org.assertj.core.data.Offset.offset(1e-6));
         Run onOnnxRuntime = repvgg("predict", "--model", train.toString(), "--precision", "bf16", "--engine",
                 "onnxruntime", photos[0]);
         assertThat(onOnnxRuntime.exit()).isEqualTo(1);
@@ -189,13 +193,6 @@ class ExportCommandTest {
         // Every block is one oneDNN convolution with its ReLU fused in.
         assertThat(bf16Convolutions).as(output).isNotEmpty()
                 .allSatisfy(l -> assertThat(l).contains("eltwise_relu"));
-    }
-
-    /** Every score of predict's --json lines, in order. */
-    private static double[] scores(String json) {
-        return json.lines().map(com.google.gson.JsonParser::parseString)
-                .flatMap(line -> line.getAsJsonObject().getAsJsonArray("top").asList().stream())
-                .mapToDouble(top -> top.getAsJsonObject().get("score").getAsDouble()).toArray();
     }
 
     @Test

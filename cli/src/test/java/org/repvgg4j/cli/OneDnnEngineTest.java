@@ -1,6 +1,7 @@
 package org.repvgg4j.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.repvgg4j.cli.CommandsTest.predictScores;
 import static org.repvgg4j.cli.CommandsTest.repvgg;
 
 import java.nio.file.Files;
@@ -24,13 +25,6 @@ class OneDnnEngineTest {
         return model;
     }
 
-    /** Every score of predict's --json lines, in order. */
-    private static double[] scores(String json) {
-        return json.lines().map(com.google.gson.JsonParser::parseString)
-                .flatMap(line -> line.getAsJsonObject().getAsJsonArray("top").asList().stream())
-                .mapToDouble(top -> top.getAsJsonObject().get("score").getAsDouble()).toArray();
-    }
-
     @Test
     void predictsWhatPyTorchPredictsFromATrainFormDirectory() throws Exception {
         Path model = init(PLAIN);
@@ -46,7 +40,8 @@ class OneDnnEngineTest {
 
         assertThat(onednn.exit()).as(onednn.err()).isZero();
         assertThat(pytorch.exit()).as(pytorch.err()).isZero();
-        assertThat(scores(onednn.out())).hasSize(18).containsExactly(scores(pytorch.out()), Offset.offset(1e-5));
+        assertThat(predictScores(onednn.out())).hasSize(18)
+                .containsExactly(predictScores(pytorch.out()), Offset.offset(1e-5));
     }
 
     private static String[] args(Path model, String engine, String[] photos) {
