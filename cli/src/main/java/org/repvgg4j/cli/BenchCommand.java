@@ -33,9 +33,11 @@ import org.repvgg4j.bench.baselines.Baseline;
 import org.repvgg4j.export.CalibrationImages;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.model.Form;
+import org.repvgg4j.model.ConvolutionStrategy;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionVerdicts;
+import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
@@ -169,6 +171,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         }
     }
 
+    /** How training steps compute their convolutions: checked for this run's workloads in {@link #call}. */
+    private ConvolutionStrategy convolutions = TrainingConvolutions.unchecked();
+
     @Override
     public Integer call() throws Exception {
         List<Form> forms = "both".equalsIgnoreCase(form) ? List.of(Form.TRAIN, Form.DEPLOY) : List.of(Form.parse(form));
@@ -205,9 +210,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             // Before the engine loads: this run's convolutions may be right with oneDNN's faster default kernels.
             List<ConvolutionVerdicts.Workload> workloads = networks.stream().map(n -> new ConvolutionVerdicts.Workload(
                     (RepVggSpec) n, imageSize, new TreeSet<>(batches), trainStep, threads)).toList();
-            IsaChoice.applyFor(workloads, err());
-            StridedChoice.applyFor(workloads, err());
-            LayoutChoice.applyFor(workloads, err());
+            convolutions = ConvolutionChoice.applyFor(workloads, err());
         }
         if (threads != null) {
             ai.djl.engine.Engine.getInstance();
@@ -280,7 +283,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
                 Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, RepVgg.lastFrozenStage(freezeThrough),
                         warmup, iterations,
-                        lockstep ? new LineLockstep(System.in, out()) : TrainStepBench.Pacer.NONE);
+                        lockstep ? new LineLockstep(System.in, out()) : TrainStepBench.Pacer.NONE, convolutions);
                 results.add(m);
                 if (json) {
                     out().println(toJson(m, ceilings));

@@ -7,16 +7,17 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Function;
-import org.repvgg4j.model.StridedTraining;
 import org.repvgg4j.platform.ConvolutionCheck;
 import org.repvgg4j.platform.ConvolutionCheck.Problem;
 import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.platform.ConvolutionVerdicts.Workload;
 import org.repvgg4j.platform.OneDnnIsa;
+import org.repvgg4j.platform.TrainingConvolutions;
+import org.repvgg4j.platform.TrainingConvolutions.StridedConvolution;
 
 /**
  * Per-run choice of how training computes its stride-2 layers: strided where oneDNN gets them right
- * at this run's shapes, from their input's phases elsewhere ({@link StridedTraining}).
+ * at this run's shapes, from their input's phases elsewhere ({@link TrainingConvolutions}).
  *
  * <p>oneDNN's strided input gradient is wrong for some shapes on some machines, and for a few it
  * kills the process, so the check runs in a child process ({@code repvgg doctor --strided}) with the
@@ -30,12 +31,12 @@ final class StridedChoice {
     }
 
     /**
-     * Lets the stride-2 convolutions of these training workloads that are right strided train
-     * strided in this process. Call after {@link IsaChoice#applyFor}: the answer is for the
-     * instruction set in effect.
+     * The stride-2 convolutions of these training workloads that are right strided. Call after
+     * {@link IsaChoice#applyFor}: the answer is for the instruction set in effect.
      */
-    static void applyFor(List<Workload> workloads, PrintWriter err) {
+    static List<StridedConvolution> rightFor(List<Workload> workloads, PrintWriter err) {
         String isa = OneDnnIsa.current();
+        List<StridedConvolution> allowed = new ArrayList<>();
         int right = 0;
         int total = 0;
         for (Workload workload : workloads) {
@@ -44,7 +45,7 @@ final class StridedChoice {
             }
             List<Problem> strided = decide(workload, isa, ConvolutionVerdicts.directory(),
                     w -> rightInChildProcess(w, isa, err));
-            StridedTraining.allow(strided.stream().map(ConvolutionCheck::strided).toList());
+            allowed.addAll(strided.stream().map(ConvolutionCheck::strided).toList());
             // A layer trains strided when both its branches, 3x3 then 1x1 in the list, are right.
             List<Problem> branches = problems(workload);
             for (int i = 0; i + 1 < branches.size(); i += 2) {
@@ -60,6 +61,7 @@ final class StridedChoice {
                     OneDnnIsa.VARIABLE, isa == null ? "(unset)" : isa);
             err.flush();
         }
+        return allowed;
     }
 
     /**

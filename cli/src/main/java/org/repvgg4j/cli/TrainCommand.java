@@ -12,6 +12,7 @@ import org.repvgg4j.data.Sample;
 import org.repvgg4j.data.augment.Augmentation;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionVerdicts;
+import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.train.EpochMetrics;
 import org.repvgg4j.train.TrainSettings;
 import org.repvgg4j.train.TrainingRun;
@@ -191,11 +192,9 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         }
         List<ConvolutionVerdicts.Workload> workloads = List.of(ConvolutionVerdicts.Workload.training(settings.spec(),
                 settings.imageSize(), settings.batchSize(), val.size()));
-        IsaChoice.applyFor(workloads, err);
-        StridedChoice.applyFor(workloads, err);
-        LayoutChoice.applyFor(workloads, err);
+        TrainingConvolutions convolutions = ConvolutionChoice.applyFor(workloads, err);
         ProgressLine bar = new ProgressLine(err);
-        return TrainingRun.run(runDir, settings, classes, train, val, resume, new TrainingRun.Listener() {
+        return TrainingRun.run(runDir, settings, convolutions, classes, train, val, resume, new TrainingRun.Listener() {
             @Override
             public void batch(int epoch, int batch, int batches, double loss, double imagesPerSecond) {
                 bar.update(String.format(Locale.ROOT, "epoch %d/%d", epoch, settings.epochs()), batch, batches,

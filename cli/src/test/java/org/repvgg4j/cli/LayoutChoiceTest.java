@@ -10,7 +10,7 @@ import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.repvgg4j.model.ChannelsLastTraining;
+import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.platform.ConvolutionVerdicts.Workload;
@@ -39,14 +39,15 @@ class LayoutChoiceTest {
     @Test
     void smallInputsAreNotChecked() {
         StringWriter log = new StringWriter();
-        LayoutChoice.applyFor(List.of(workload(ChannelsLastTraining.MIN_IMAGE_SIZE - 1, 2)), new PrintWriter(log));
+        assertThat(LayoutChoice.rightFor(List.of(workload(TrainingConvolutions.MIN_CHANNELS_LAST_SIZE - 1, 2)), new PrintWriter(log)))
+                .isEmpty();
         assertThat(log.toString()).isEmpty();
     }
 
     @Test
     void theRunsAreTheWorkloadsBatchSizes() {
         assertThat(LayoutChoice.runs(workload(48, 8, 32))).containsExactly(
-                new ChannelsLastTraining.Run(TINY.name(), 48, 8), new ChannelsLastTraining.Run(TINY.name(), 48, 32));
+                new TrainingConvolutions.ChannelsLastRun(TINY.name(), 48, 8), new TrainingConvolutions.ChannelsLastRun(TINY.name(), 48, 32));
     }
 
     @Test

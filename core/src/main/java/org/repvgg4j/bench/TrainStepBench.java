@@ -17,6 +17,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Random;
 import org.repvgg4j.model.Complexity;
+import org.repvgg4j.model.ConvolutionStrategy;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
@@ -57,9 +58,9 @@ public final class TrainStepBench {
      * it as {@code train --freeze-through} does (-1: nothing frozen).
      */
     public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int frozenStages, int warmup,
-            int iterations, Pacer pacer) throws IOException {
+            int iterations, Pacer pacer, ConvolutionStrategy convolutions) throws IOException {
         List<Double> millis = new ArrayList<>(iterations);
-        RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses);
+        RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses, convolutions);
         try (Model model = Model.newInstance("bench", Device.cpu())) {
             model.setBlock(net);
             net.initialize(model.getNDManager(), inputSize);

@@ -23,10 +23,8 @@ public final class ConvBn extends AbstractBlock {
 
     private final Conv2d conv;
     private final BatchNorm bn;
-    private final int groups;
 
     public ConvBn(int outChannels, int kernel, int stride, int groups) {
-        this.groups = groups;
         conv = addChildBlock("conv", Conv2d.builder()
                 .setKernelShape(new Shape(kernel, kernel))
                 .optStride(new Shape(stride, stride))
@@ -66,13 +64,11 @@ public final class ConvBn extends AbstractBlock {
         return normalised;
     }
 
-    /**
-     * This branch, stride 2, on an input given as its phases ({@link StrideTwoPhases#split}): the
-     * same result, with stride-1 convolutions only.
-     */
-    NDList forwardPhases(ParameterStore store, NDList phases, boolean training) {
-        NDArray weight = store.getValue(conv.getParameters().get("weight"), phases.get(0).getDevice(), training);
-        NDList convolved = new NDList(StrideTwoPhases.convolve(phases, weight, groups));
+    /** This branch on a block input prepared by the network's {@link ConvolutionStrategy}. */
+    NDList forward(ParameterStore store, ConvolutionStrategy.BranchInput input, boolean training) {
+        Parameter kernel = conv.getParameters().get("weight");
+        NDArray weight = store.getValue(kernel, kernel.getArray().getDevice(), training);
+        NDList convolved = new NDList(input.convolve(weight));
         NDList normalised = bn.forward(store, convolved, training);
         convolved.close();
         return normalised;

@@ -27,16 +27,24 @@ public final class RepVgg extends AbstractBlock {
     private final RepVggSpec spec;
     private final Form form;
     private final int numClasses;
+    private final ConvolutionStrategy convolutions;
     private final List<RepVggBlock> blocks = new ArrayList<>();
     private final Linear linear;
 
+    /** A network whose training runs every convolution plainly ({@link ConvolutionStrategy#PLAIN}). */
     public RepVgg(RepVggSpec spec, Form form, int numClasses) {
+        this(spec, form, numClasses, ConvolutionStrategy.PLAIN);
+    }
+
+    /** A network whose train form computes its convolutions in training as {@code convolutions} says. */
+    public RepVgg(RepVggSpec spec, Form form, int numClasses, ConvolutionStrategy convolutions) {
         if (numClasses < 1) {
             throw new IllegalArgumentException("a classifier needs at least one class, got " + numClasses);
         }
         this.spec = spec;
         this.form = form;
         this.numClasses = numClasses;
+        this.convolutions = convolutions;
         for (BlockPlan plan : spec.blocks()) {
             String name = plan.keyPrefix().substring(0, plan.keyPrefix().length() - 1);
             blocks.add(addChildBlock(name, new RepVggBlock(plan, form)));
@@ -58,6 +66,10 @@ public final class RepVgg extends AbstractBlock {
 
     public int numClasses() {
         return numClasses;
+    }
+
+    public ConvolutionStrategy convolutions() {
+        return convolutions;
     }
 
     public List<RepVggBlock> blocks() {
@@ -93,38 +105,27 @@ public final class RepVgg extends AbstractBlock {
             ParameterStore store, NDList inputs, boolean training, PairList<String, Object> params) {
         // Block outputs are closed once the next block has consumed them (see RepVggBlock); the
         // caller's input is the caller's to close.
+        ConvolutionStrategy.TrainingPass pass = training && form == Form.TRAIN
+                ? convolutions.trainingPass(spec, inputs.head().getShape())
+                : ConvolutionStrategy.TrainingPass.PLAIN;
+        PairList<String, Object> blockParams = RepVggBlock.withPass(pass);
         NDList x = inputs;
-        boolean channelsLast = trainsChannelsLast(inputs.head().getShape(), training);
         for (RepVggBlock block : blocks) {
             // A frozen block (freezeThrough) runs as in inference: its batch norms use their
             // running statistics and leave them as they are, as frozen stages do in mmcls.
-            boolean blockTrains = training && !block.isFrozen();
-            NDList y = channelsLast && x != inputs
-                    ? block.forward(store, x, blockTrains, RepVggBlock.CHANNELS_LAST)
-                    : block.forward(store, x, blockTrains);
-            if (channelsLast && x == inputs) {
-                // After the stem: every later block follows its input's layout (ChannelsLastTraining).
-                NDArray stem = y.singletonOrThrow();
-                y = new NDList(ChannelsLastTraining.toChannelsLast(stem));
-                stem.close();
+            NDArray out = block.forward(store, x, training && !block.isFrozen(), blockParams).singletonOrThrow();
+            NDArray handed = pass.handOff(block.plan(), out);
+            if (handed != out) {
+                out.close();
             }
             if (x != inputs) {
                 x.close();
             }
-            x = y;
+            x = new NDList(handed);
         }
         NDArray logits = head(store, x.singletonOrThrow(), training);
         x.close();
         return new NDList(logits);
-    }
-
-    /**
-     * Whether a forward pass of this input holds its activations channels-last after the stem: in
-     * training, for the train form, where {@link ChannelsLastTraining} allows it for this network,
-     * input size and batch size.
-     */
-    public boolean trainsChannelsLast(Shape input, boolean training) {
-        return training && form == Form.TRAIN && ChannelsLastTraining.enabled(spec, input);
     }
 
     /**

@@ -21,10 +21,8 @@ import java.util.Map;
  */
 public final class RepVggBlock extends AbstractBlock {
 
-    /** The forward parameter that says the input is channels-last ({@link ChannelsLastTraining}). */
-    static final String CHANNELS_LAST_KEY = "channelsLast";
-    static final PairList<String, Object> CHANNELS_LAST =
-            new PairList<>(List.of(CHANNELS_LAST_KEY), List.<Object>of(Boolean.TRUE));
+    /** The forward parameter that carries the network's {@link ConvolutionStrategy.TrainingPass}. */
+    private static final String PASS_KEY = "trainingPass";
 
     private final BlockPlan plan;
     private final Form form;
@@ -107,33 +105,12 @@ public final class RepVggBlock extends AbstractBlock {
         // Each intermediate's handle is closed as soon as it is consumed: autograd keeps what the
         // backward pass needs, and the rest is freed now instead of when the batch's manager
         // closes. At 224x224 that is gigabytes of activations per training step.
+        NDArray x = inputs.singletonOrThrow();
         NDArray sum;
         if (form == Form.DEPLOY) {
             sum = reparam.forward(store, inputs, training).singletonOrThrow();
         } else {
-            NDArray threeByThree;
-            NDArray oneByOne;
-            // Channels-last blocks were checked strided in that layout (ChannelsLastTraining).
-            boolean channelsLast = params != null && params.contains(CHANNELS_LAST_KEY);
-            if (training && !channelsLast && trainsFromPhases(inputs.singletonOrThrow().getShape())) {
-                NDList phases = StrideTwoPhases.split(inputs.singletonOrThrow());
-                threeByThree = dense.forwardPhases(store, phases, training).singletonOrThrow();
-                oneByOne = pointwise.forwardPhases(store, phases, training).singletonOrThrow();
-                phases.close();
-            } else {
-                threeByThree = dense.forward(store, inputs, training).singletonOrThrow();
-                oneByOne = pointwise.forward(store, inputs, training).singletonOrThrow();
-            }
-            sum = threeByThree.add(oneByOne);
-            threeByThree.close();
-            oneByOne.close();
-            if (identity != null) {
-                NDArray passed = identity.forward(store, inputs, training).singletonOrThrow();
-                NDArray total = sum.add(passed);
-                sum.close();
-                passed.close();
-                sum = total;
-            }
+            sum = branches(store, x, training, training ? trainingPass(params) : ConvolutionStrategy.TrainingPass.PLAIN);
         }
         if (se != null) {
             NDArray excited = se.forward(store, new NDList(sum), training).singletonOrThrow();
@@ -145,15 +122,34 @@ public final class RepVggBlock extends AbstractBlock {
         return new NDList(out);
     }
 
-    /**
-     * Whether training computes this block from its input's 2x2 phases: a stride-2 block after the
-     * stem, so that oneDNN is never asked for a strided input gradient, which it gets wrong for some
-     * shapes on some machines (StrideTwoPhases); unless this input shape was checked right strided
-     * (StridedTraining). The stem's input, an image, needs no gradient.
-     */
-    boolean trainsFromPhases(Shape input) {
-        return plan.stride() == 2 && plan.layer() > 0 && !StridedTraining.allowed(input.get(0), plan.inChannels(),
-                plan.outChannels(), input.get(2), input.get(3), plan.groups());
+    /** The train form's three branches, summed: 3x3 conv + BN, 1x1 conv + BN, identity BN. */
+    private NDArray branches(ParameterStore store, NDArray x, boolean training, ConvolutionStrategy.TrainingPass pass) {
+        NDArray sum;
+        try (ConvolutionStrategy.BranchInput input = pass.branchInput(plan, x)) {
+            NDArray threeByThree = dense.forward(store, input, training).singletonOrThrow();
+            NDArray oneByOne = pointwise.forward(store, input, training).singletonOrThrow();
+            sum = threeByThree.add(oneByOne);
+            threeByThree.close();
+            oneByOne.close();
+        }
+        if (identity != null) {
+            NDArray passed = identity.forward(store, new NDList(x), training).singletonOrThrow();
+            NDArray total = sum.add(passed);
+            sum.close();
+            passed.close();
+            sum = total;
+        }
+        return sum;
+    }
+
+    /** The forward parameters that hand a block its network's training pass ({@link RepVgg}). */
+    static PairList<String, Object> withPass(ConvolutionStrategy.TrainingPass pass) {
+        return new PairList<>(List.of(PASS_KEY), List.<Object>of(pass));
+    }
+
+    private static ConvolutionStrategy.TrainingPass trainingPass(PairList<String, Object> params) {
+        Object pass = params == null ? null : params.get(PASS_KEY);
+        return pass == null ? ConvolutionStrategy.TrainingPass.PLAIN : (ConvolutionStrategy.TrainingPass) pass;
     }
 
     @Override

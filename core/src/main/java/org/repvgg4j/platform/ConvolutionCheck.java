@@ -17,28 +17,25 @@ import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.repvgg4j.model.BlockPlan;
-import org.repvgg4j.model.ChannelsLastTraining;
 import org.repvgg4j.model.RepVggSpec;
-import org.repvgg4j.model.StrideTwoPhases;
-import org.repvgg4j.model.StridedTraining;
 
 /**
  * Checks that the engine computes a network's convolutions correctly on this machine: each
  * distinct convolution of the train form, run forward and backward in float32 by the engine, as
  * training runs it, and in float64 as a sum of matrix products, on the same data.
  *
- * <p>Why this exists: on the AMD EPYC (Zen 5) virtual machine this project was developed on,
- * libtorch 2.7.1's oneDNN 3.7 gives wrong results for some convolutions and no error. A stride-2
- * 3x3 convolution from 48 to 96 channels on a 12x12 map (RepVGG-A0 at 48x48 input) returns an input
- * gradient that is off by 10-20% of its largest value, so stages 0 and 1 trained on wrong
- * gradients. PyTorch 1.13 on the same machine is right, and so is libtorch 2.7.1 for that
- * convolution when oneDNN is limited to AVX2 ({@code ONEDNN_MAX_CPU_ISA=AVX2}). Training now
- * computes stride-2 layers from their input's phases ({@link StrideTwoPhases}), which are right
- * there with the default kernels too, and this check checks what training runs. The launcher runs
- * this check once per machine and sets that limit where the default is wrong (docs/BENCHMARKS.md,
- * "Wrong convolutions"); {@code train} and {@code bench} then check their own network, size and
- * batch sizes with the default kernels and use them where they are right (cli's IsaChoice,
- * {@link OneDnnIsa}). The kernels oneDNN picks, and so the verdict, depend on the batch size.
+ * <p>Why this exists: libtorch 2.7.1's oneDNN 3.7 gives wrong results for some convolutions with
+ * its AVX-512 kernels on some CPUs, and no error. A stride-2 3x3 convolution from 48 to 96 channels
+ * on a 12x12 map (RepVGG-A0 at 48x48 input) returned an input gradient off by 10-20% of its largest
+ * value, so stages 0 and 1 trained on wrong gradients; with oneDNN limited to AVX2
+ * ({@code ONEDNN_MAX_CPU_ISA=AVX2}) the same convolution was right, and so was PyTorch 1.13
+ * (docs/BENCHMARKS.md, "Wrong convolutions", names the CPUs). Training therefore computes stride-2
+ * layers from their input's phases ({@link StrideTwoPhases}, chosen by {@link TrainingConvolutions}),
+ * and this check checks what training runs. The launcher runs this check once per machine and sets
+ * that limit where the default is wrong; {@code train} and {@code bench} then check their own
+ * network, size and batch sizes with the default kernels and use them where they are right (cli's
+ * IsaChoice, {@link OneDnnIsa}). The kernels oneDNN picks, and so the verdict, depend on the batch
+ * size.
  */
 public final class ConvolutionCheck {
 
@@ -48,7 +45,7 @@ public final class ConvolutionCheck {
     /**
      * How training computes its convolutions, as far as this check's verdicts depend on it; part of
      * the key of cached verdicts ({@link ConvolutionVerdicts}). "phases": stride-2 layers from their
-     * input's 2x2 phases (StrideTwoPhases), since 2026-12-02.
+     * input's 2x2 phases (StrideTwoPhases).
      */
     public static final String METHOD = "phases";
 
@@ -155,7 +152,7 @@ public final class ConvolutionCheck {
 
     /**
      * The convolutions a channels-last training run computes in that layout: per block after the
-     * stem its 3x3 and 1x1 branch at the block's input size ({@link ChannelsLastTraining}).
+     * stem its 3x3 and 1x1 branch at the block's input size ({@link TrainingConvolutions}).
      */
     public static List<Problem> channelsLastProblemsOf(RepVggSpec spec, int imageSize, int batch) {
         return problemsOf(spec, imageSize, batch, block -> block.layer() > 0);
@@ -192,8 +189,8 @@ public final class ConvolutionCheck {
      */
     public static Result checkChannelsLast(NDManager manager, Problem p, long seed) {
         Data d = Data.of(manager, p, seed);
-        NDArray[] single = forwardBackward(p, ChannelsLastTraining.toChannelsLast(d.x()), d.w(),
-                ChannelsLastTraining.toChannelsLast(d.upstream()), true, ConvolutionCheck::engineConvolution);
+        NDArray[] single = forwardBackward(p, TrainingConvolutions.toChannelsLast(d.x()), d.w(),
+                TrainingConvolutions.toChannelsLast(d.upstream()), true, ConvolutionCheck::engineConvolution);
         return d.against(single);
     }
 
@@ -231,12 +228,12 @@ public final class ConvolutionCheck {
         return check(manager, p, seed, false);
     }
 
-    /** The problem as {@link StridedTraining} names a stride-2 convolution. */
-    public static StridedTraining.Convolution strided(Problem p) {
+    /** The problem as {@link TrainingConvolutions} names a stride-2 convolution. */
+    public static TrainingConvolutions.StridedConvolution strided(Problem p) {
         if (p.stride() != 2) {
             throw new IllegalArgumentException("not a stride-2 convolution: " + p.describe());
         }
-        return new StridedTraining.Convolution(p.batch(), p.inChannels(), p.outChannels(), p.kernel(), p.size(),
+        return new TrainingConvolutions.StridedConvolution(p.batch(), p.inChannels(), p.outChannels(), p.kernel(), p.size(),
                 p.groups());
     }
 
@@ -281,8 +278,8 @@ public final class ConvolutionCheck {
         // input gradient never from the strided convolution; the stem, whose input needs no
         // gradient, and inference run the strided one. So: both outputs and weight gradients, and
         // the phases' input gradient. (oneDNN's strided input gradient is not even asked for: for
-        // some layers, 1x1 from 512 to 2048 channels on a 4x4 map, it kills the process with the
-        // default kernels on the Zen 5 VM.)
+        // some layers, 1x1 from 512 to 2048 channels on a 4x4 map, it has killed the process with
+        // the default AVX-512 kernels.)
         NDArray[] strided = forwardBackward(p, x, w, upstream, false, ConvolutionCheck::engineConvolution);
         NDArray[] phases = forwardBackward(p, x, w, upstream, true,
                 (q, a, b) -> StrideTwoPhases.convolve(a, b, q.groups()));
@@ -295,7 +292,7 @@ public final class ConvolutionCheck {
 
     /**
      * Whether training may compute this convolution from the input's phases (StrideTwoPhases): every
-     * stride-2 3x3 and 1x1 convolution, unless it was checked right strided (StridedTraining).
+     * stride-2 3x3 and 1x1 convolution, unless it was checked right strided (TrainingConvolutions).
      */
     static boolean phased(Problem p) {
         return (p.kernel() == 3 || p.kernel() == 1) && p.stride() == 2;

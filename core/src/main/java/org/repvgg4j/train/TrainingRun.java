@@ -35,6 +35,7 @@ import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.EvalResult;
 import org.repvgg4j.eval.Evaluation;
 import org.repvgg4j.io.FileTrees;
+import org.repvgg4j.model.ConvolutionStrategy;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.platform.ConvolutionCheck;
@@ -87,20 +88,25 @@ public final class TrainingRun {
     private final Path runDir;
     private final TrainSettings settings;
     private final ClassIndex classes;
+    private final ConvolutionStrategy convolutions;
     private final Listener listener;
 
-    private TrainingRun(Path runDir, TrainSettings settings, ClassIndex classes, Listener listener) {
+    private TrainingRun(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, ClassIndex classes,
+            Listener listener) {
         this.runDir = runDir;
         this.settings = settings;
+        this.convolutions = convolutions;
         this.classes = classes;
         this.listener = listener;
     }
 
     /**
      * Trains, or with {@code resume} continues the run in {@code runDir}. The sample lists must
-     * already be checked (files exist, labels in range).
+     * already be checked (files exist, labels in range). {@code convolutions} is how this machine
+     * computes the network's convolutions (see {@link ConvolutionStrategy}); it changes no result.
      */
-    public static Result run(Path runDir, TrainSettings settings, ClassIndex classes, List<Sample> train,
+    public static Result run(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, ClassIndex classes,
+            List<Sample> train,
             List<Sample> val, boolean resume, Listener listener) throws IOException {
         if (!resume) {
             if (Files.exists(runDir.resolve(TrainSettings.FILE))) {
@@ -109,7 +115,7 @@ public final class TrainingRun {
             }
             settings.write(runDir);
         }
-        return new TrainingRun(runDir, settings, classes, listener).execute(train, val);
+        return new TrainingRun(runDir, settings, convolutions, classes, listener).execute(train, val);
     }
 
     private Result execute(List<Sample> trainSamples, List<Sample> valSamples) throws IOException {
@@ -117,7 +123,7 @@ public final class TrainingRun {
         Preprocessing preprocessing = settings.preprocessing();
         int workers = Math.max(1, settings.workers());
         Engine.getInstance().setRandomSeed((int) settings.seed());
-        RepVgg net = new RepVgg(settings.spec(), Form.TRAIN, classes.size());
+        RepVgg net = new RepVgg(settings.spec(), Form.TRAIN, classes.size(), convolutions);
         try (Model model = Model.newInstance("repvgg", Device.cpu());
                 ListDataset trainData = new ListDataset(trainSamples,
                         ImageTransform.train(preprocessing, settings.minScale(), settings.maxScale(),

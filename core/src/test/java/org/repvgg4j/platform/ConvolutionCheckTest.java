@@ -84,7 +84,7 @@ class ConvolutionCheckTest {
                 new Problem(32, 96, 192, 3, 2, 28, 1), new Problem(32, 96, 192, 1, 2, 28, 1),
                 new Problem(32, 192, 1280, 3, 2, 14, 1), new Problem(32, 192, 1280, 1, 2, 14, 1));
         assertThat(ConvolutionCheck.strided(strided.get(2)))
-                .isEqualTo(new org.repvgg4j.model.StridedTraining.Convolution(32, 48, 96, 3, 56, 1));
+                .isEqualTo(new TrainingConvolutions.StridedConvolution(32, 48, 96, 3, 56, 1));
     }
 
     @Test

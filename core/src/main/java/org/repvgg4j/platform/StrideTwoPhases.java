@@ -1,4 +1,4 @@
-package org.repvgg4j.model;
+package org.repvgg4j.platform;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -17,11 +17,11 @@ import ai.djl.nn.convolutional.Conv2d;
  * kernel with stride 2 reads the even-even phase alone.
  *
  * <p>Why: training then never asks oneDNN for a strided convolution's input gradient. libtorch
- * 2.7.1's oneDNN computes some of those wrongly with its AVX-512 kernels on this project's Zen 5
- * machine (3x3, 48 channels), crashes on others (1x1, 512 to 2048 channels on a 4x4 map), and hands
- * the rest back in a channels-last layout that costs reorders upstream (docs/BENCHMARKS.md, "Wrong
- * convolutions"). Each phase's input gradient is a stride-1 one, and autograd interleaves the four
- * with one copy.
+ * 2.7.1's oneDNN computes some of those wrongly with its AVX-512 kernels on some CPUs (3x3, 48
+ * channels), crashes on others (1x1, 512 to 2048 channels on a 4x4 map), and hands the rest back in
+ * a channels-last layout that costs reorders upstream (docs/BENCHMARKS.md, "Wrong convolutions").
+ * Each phase's input gradient is a stride-1 one, and autograd interleaves the four with one copy.
+ * {@link TrainingConvolutions} decides which blocks train this way.
  */
 public final class StrideTwoPhases {
 
