@@ -36,6 +36,7 @@ import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.CpuFeatures;
 import org.repvgg4j.platform.OneDnnIsa;
+import org.repvgg4j.train.Recipe;
 import org.repvgg4j.train.TrainSettings;
 import org.repvgg4j.train.TrainingRun;
 import org.repvgg4j.weights.LoadedModel;
@@ -93,10 +94,10 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                 report.valImages());
 
         step("2/5 train RepVGG-%s, %d epochs at %dx%d -> %s", arch.name(), epochs, imageSize, imageSize, run);
-        TrainSettings settings = new TrainSettings(arch.name(), abs(split.resolve("train.txt")),
-                abs(split.resolve("val.txt")), abs(split.resolve("annotations.txt")), null, imageSize, epochs, 32,
-                LEARNING_RATE, 0, 1, 0.9, 1e-4, 0.1, 0, MIN_CROP_SCALE, 1, EVAL_CROP_RATIO, 0,
-                Runtime.getRuntime().availableProcessors(), 0, 0, null, 0, false, null, false);
+        TrainSettings settings = TrainSettings.builder(split.resolve("train.txt"), split.resolve("val.txt"),
+                        split.resolve("annotations.txt"))
+                .arch(arch.name()).imageSize(imageSize).epochs(epochs).lr(LEARNING_RATE).warmupEpochs(1)
+                .cropScale(MIN_CROP_SCALE, Recipe.MAX_CROP_SCALE).cropRatio(EVAL_CROP_RATIO).build();
         TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err());
 
         step("3/5 convert: best epoch (%d) folded into one 3x3 conv per block -> %s", trained.best().epoch(),
@@ -248,10 +249,6 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
             FileTrees.delete(dir);
         }
         Files.createDirectories(dir);
-    }
-
-    private static String abs(Path p) {
-        return p.toAbsolutePath().normalize().toString();
     }
 
     private void step(String format, Object... args) {

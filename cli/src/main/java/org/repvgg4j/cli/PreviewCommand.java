@@ -15,6 +15,7 @@ import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.augment.Augmentation;
 import org.repvgg4j.weights.Preprocessing;
+import org.repvgg4j.train.Recipe;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -30,10 +31,10 @@ final class PreviewCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "FILE.png", description = "the grid to write")
     Path out;
 
-    @Option(names = "--image-size", defaultValue = "224", description = "training crop (default: ${DEFAULT-VALUE})")
+    @Option(names = "--image-size", defaultValue = "" + Recipe.IMAGE_SIZE, description = "training crop (default: ${DEFAULT-VALUE})")
     int imageSize;
 
-    @Option(names = "--crop-scale", split = ",", defaultValue = "0.08,1",
+    @Option(names = "--crop-scale", split = ",", defaultValue = Recipe.MIN_CROP_SCALE + "," + Recipe.MAX_CROP_SCALE,
             description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE})")
     List<Double> cropScale;
 
@@ -50,7 +51,7 @@ final class PreviewCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--columns", defaultValue = "8", description = "crops per row (default: ${DEFAULT-VALUE})")
     int columns;
 
-    @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--seed", defaultValue = "" + Recipe.SEED, description = "default: ${DEFAULT-VALUE}")
     long seed;
 
     private static final int GAP = 2;

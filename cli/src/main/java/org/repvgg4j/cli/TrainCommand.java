@@ -9,11 +9,11 @@ import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
 import org.repvgg4j.data.Sample;
-import org.repvgg4j.data.augment.Augmentation;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.train.EpochMetrics;
+import org.repvgg4j.train.Recipe;
 import org.repvgg4j.train.TrainSettings;
 import org.repvgg4j.train.TrainingRun;
 import picocli.CommandLine.ArgGroup;
@@ -40,36 +40,36 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         @Option(names = "--out", required = true, description = "run directory to create, e.g. runs/flowers")
         Path out;
 
-        @Option(names = "--arch", defaultValue = "A0", converter = ArchConverter.class,
+        @Option(names = "--arch", defaultValue = Recipe.ARCH, converter = ArchConverter.class,
                 description = "RepVGG variant or custom spec (default: ${DEFAULT-VALUE})")
         RepVggSpec arch;
 
-        @Option(names = "--epochs", defaultValue = "30", description = "default: ${DEFAULT-VALUE}")
+        @Option(names = "--epochs", defaultValue = "" + Recipe.EPOCHS, description = "default: ${DEFAULT-VALUE}")
         int epochs;
 
-        @Option(names = "--batch-size", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")
+        @Option(names = "--batch-size", defaultValue = "" + Recipe.BATCH_SIZE, description = "default: ${DEFAULT-VALUE}")
         int batchSize;
 
         @Option(names = "--lr", description = "peak learning rate (default: 0.1 x batch size / 256, the official rate scaled)")
         Double lr;
 
-        @Option(names = "--min-lr", defaultValue = "0", description = "learning rate at the end of the cosine (default: ${DEFAULT-VALUE})")
+        @Option(names = "--min-lr", defaultValue = "" + Recipe.MIN_LR, description = "learning rate at the end of the cosine (default: ${DEFAULT-VALUE})")
         double minLr;
 
         @Option(names = "--warmup-epochs", description = "linear warm-up (default: 5, or a tenth of the epochs if fewer than 50)")
         Double warmupEpochs;
 
-        @Option(names = "--image-size", defaultValue = "224",
+        @Option(names = "--image-size", defaultValue = "" + Recipe.IMAGE_SIZE,
                 description = "training crop; evaluation resizes to size/0.875 and crops size (default: ${DEFAULT-VALUE})")
         int imageSize;
 
-        @Option(names = "--weight-decay", defaultValue = "1e-4", description = "default: ${DEFAULT-VALUE}")
+        @Option(names = "--weight-decay", defaultValue = "" + Recipe.WEIGHT_DECAY, description = "default: ${DEFAULT-VALUE}")
         double weightDecay;
 
-        @Option(names = "--momentum", defaultValue = "0.9", description = "Nesterov momentum (default: ${DEFAULT-VALUE})")
+        @Option(names = "--momentum", defaultValue = "" + Recipe.MOMENTUM, description = "Nesterov momentum (default: ${DEFAULT-VALUE})")
         double momentum;
 
-        @Option(names = "--label-smoothing", defaultValue = "0.1", description = "0 turns it off (default: ${DEFAULT-VALUE})")
+        @Option(names = "--label-smoothing", defaultValue = "" + Recipe.LABEL_SMOOTHING, description = "0 turns it off (default: ${DEFAULT-VALUE})")
         double labelSmoothing;
 
         @Option(names = "--mixup", defaultValue = "0", paramLabel = "ALPHA",
@@ -113,18 +113,18 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                 description = "decay of an exponential moving average of the weights, evaluated and saved instead (e.g. 0.999; default: off)")
         double ema;
 
-        @Option(names = "--crop-scale", split = ",", defaultValue = "0.08,1",
+        @Option(names = "--crop-scale", split = ",", defaultValue = Recipe.MIN_CROP_SCALE + "," + Recipe.MAX_CROP_SCALE,
                 description = "RandomResizedCrop area range (default: ${DEFAULT-VALUE})")
         List<Double> cropScale;
 
-        @Option(names = "--crop-ratio", defaultValue = "0.875",
+        @Option(names = "--crop-ratio", defaultValue = "" + Recipe.CROP_RATIO,
                 description = "evaluation: resize to size / ratio, then crop size (default: ${DEFAULT-VALUE}; 1 keeps the whole image)")
         double cropRatio;
 
         @Option(names = "--init", description = "start from this train-form model directory (head re-initialised if the classes differ)")
         Path init;
 
-        @Option(names = "--seed", defaultValue = "0", description = "default: ${DEFAULT-VALUE}")
+        @Option(names = "--seed", defaultValue = "" + Recipe.SEED, description = "default: ${DEFAULT-VALUE}")
         long seed;
 
         @Option(names = "--workers", description = "image decoding threads (default: one per core)")
@@ -157,23 +157,26 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         return 0;
     }
 
-    private static TrainSettings settingsOf(NewRun o) {
+    static TrainSettings settingsOf(NewRun o) {
         if (o.cropScale.size() != 2) {
             throw new IllegalArgumentException("--crop-scale takes two numbers, e.g. 0.08,1");
         }
-        double lr = o.lr != null ? o.lr : 0.1 * o.batchSize / 256;
-        double warmup = o.warmupEpochs != null ? o.warmupEpochs : Math.min(5, o.epochs / 10.0);
-        int workers = o.workers != null ? o.workers : Runtime.getRuntime().availableProcessors();
-        Augmentation augmentation = Augmentation.parse(o.augment);
-        return new TrainSettings(o.arch.name(), abs(o.train), abs(o.val), abs(o.classes), o.init == null ? null : abs(o.init),
-                o.imageSize, o.epochs, o.batchSize, lr, o.minLr, warmup, o.momentum, o.weightDecay, o.labelSmoothing,
-                o.ema, o.cropScale.get(0), o.cropScale.get(1), o.cropRatio, o.seed, workers, o.mixup, o.cutmix,
-                augmentation == null ? "none" : augmentation.id(), o.randomErasing, o.customL2,
-                o.freezeThrough, o.balanced);
-    }
-
-    private static String abs(Path p) {
-        return p.toAbsolutePath().normalize().toString();
+        TrainSettings.Builder settings = TrainSettings.builder(o.train, o.val, o.classes).arch(o.arch.name()).init(o.init)
+                .imageSize(o.imageSize).epochs(o.epochs).batchSize(o.batchSize).minLr(o.minLr).momentum(o.momentum)
+                .weightDecay(o.weightDecay).labelSmoothing(o.labelSmoothing).ema(o.ema)
+                .cropScale(o.cropScale.get(0), o.cropScale.get(1)).cropRatio(o.cropRatio).seed(o.seed).mixup(o.mixup)
+                .cutmix(o.cutmix).augment(o.augment).randomErasing(o.randomErasing).customL2(o.customL2)
+                .freezeThrough(o.freezeThrough).balanced(o.balanced);
+        if (o.lr != null) {
+            settings.lr(o.lr);
+        }
+        if (o.warmupEpochs != null) {
+            settings.warmupEpochs(o.warmupEpochs);
+        }
+        if (o.workers != null) {
+            settings.workers(o.workers);
+        }
+        return settings.build();
     }
 
     /** Reads and checks the lists (all problems before any training), then trains with a progress bar. */

@@ -132,4 +132,195 @@ public record TrainSettings(String arch, String trainList, String valList, Strin
             throw new IOException(file + ": unreadable run settings (" + e.getMessage() + ")", e);
         }
     }
+
+    /**
+     * A run of the official recipe ({@link Recipe}) on these lists; change what differs, then
+     * {@link Builder#build()}. Paths are stored absolute, so that {@code --resume} works from anywhere.
+     *
+     * <pre>{@code
+     * TrainSettings settings = TrainSettings.builder(train, val, classes).arch("A0").epochs(12).imageSize(48).build();
+     * }</pre>
+     */
+    public static Builder builder(Path trainList, Path valList, Path classFile) {
+        return new Builder(absolute(trainList), absolute(valList), absolute(classFile));
+    }
+
+    private static String absolute(Path p) {
+        return p.toAbsolutePath().normalize().toString();
+    }
+
+    /** Settings that start from the official recipe; every setter names what it changes. */
+    public static final class Builder {
+        private final String trainList;
+        private final String valList;
+        private final String classFile;
+        private String arch = Recipe.ARCH;
+        private String init;
+        private int imageSize = Recipe.IMAGE_SIZE;
+        private int epochs = Recipe.EPOCHS;
+        private int batchSize = Recipe.BATCH_SIZE;
+        private Double lr;
+        private double minLr = Recipe.MIN_LR;
+        private Double warmupEpochs;
+        private double momentum = Recipe.MOMENTUM;
+        private double weightDecay = Recipe.WEIGHT_DECAY;
+        private double labelSmoothing = Recipe.LABEL_SMOOTHING;
+        private double emaDecay;
+        private double minScale = Recipe.MIN_CROP_SCALE;
+        private double maxScale = Recipe.MAX_CROP_SCALE;
+        private double cropRatio = Recipe.CROP_RATIO;
+        private long seed = Recipe.SEED;
+        private int workers = Recipe.workers();
+        private double mixup;
+        private double cutmix;
+        private String augment = "none";
+        private double randomErasing;
+        private boolean customL2;
+        private String freezeThrough = "none";
+        private boolean balanced;
+
+        private Builder(String trainList, String valList, String classFile) {
+            this.trainList = trainList;
+            this.valList = valList;
+            this.classFile = classFile;
+        }
+
+        /** A variant name ({@code A0}, {@code B1g4}, ...) or a custom spec ({@link RepVggSpec#parse}). */
+        public Builder arch(String arch) {
+            this.arch = RepVggSpec.parse(arch).name();
+            return this;
+        }
+
+        /** Start from this train-form model directory (the head is re-initialised if the classes differ). */
+        public Builder init(Path modelDir) {
+            this.init = modelDir == null ? null : absolute(modelDir);
+            return this;
+        }
+
+        public Builder imageSize(int imageSize) {
+            this.imageSize = imageSize;
+            return this;
+        }
+
+        public Builder epochs(int epochs) {
+            this.epochs = epochs;
+            return this;
+        }
+
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** The peak learning rate; by default {@link Recipe#lr} of the batch size. */
+        public Builder lr(double lr) {
+            this.lr = lr;
+            return this;
+        }
+
+        public Builder minLr(double minLr) {
+            this.minLr = minLr;
+            return this;
+        }
+
+        /** Linear warm-up in epochs (fractions allowed); by default {@link Recipe#warmupEpochs} of the epochs. */
+        public Builder warmupEpochs(double warmupEpochs) {
+            this.warmupEpochs = warmupEpochs;
+            return this;
+        }
+
+        public Builder momentum(double momentum) {
+            this.momentum = momentum;
+            return this;
+        }
+
+        public Builder weightDecay(double weightDecay) {
+            this.weightDecay = weightDecay;
+            return this;
+        }
+
+        public Builder labelSmoothing(double labelSmoothing) {
+            this.labelSmoothing = labelSmoothing;
+            return this;
+        }
+
+        /** Evaluate and keep a moving average of the weights with this decay (e.g. 0.999); 0 turns it off. */
+        public Builder ema(double decay) {
+            this.emaDecay = decay;
+            return this;
+        }
+
+        /** RandomResizedCrop's range of crop areas, as fractions of the image. */
+        public Builder cropScale(double min, double max) {
+            this.minScale = min;
+            this.maxScale = max;
+            return this;
+        }
+
+        /** Evaluation resizes to {@code size / ratio} and crops {@code size}; 1 keeps the whole image. */
+        public Builder cropRatio(double cropRatio) {
+            this.cropRatio = cropRatio;
+            return this;
+        }
+
+        public Builder seed(long seed) {
+            this.seed = seed;
+            return this;
+        }
+
+        /** Image decoding threads. */
+        public Builder workers(int workers) {
+            this.workers = workers;
+            return this;
+        }
+
+        public Builder mixup(double alpha) {
+            this.mixup = alpha;
+            return this;
+        }
+
+        public Builder cutmix(double alpha) {
+            this.cutmix = alpha;
+            return this;
+        }
+
+        /** An AutoAugment or RandAugment policy ({@link Augmentation#parse}); {@code none} for none. */
+        public Builder augment(String policy) {
+            Augmentation parsed = Augmentation.parse(policy);
+            this.augment = parsed == null ? "none" : parsed.id();
+            return this;
+        }
+
+        public Builder randomErasing(double probability) {
+            this.randomErasing = probability;
+            return this;
+        }
+
+        /** The official code's custom L2 ({@link CustomL2}) instead of plain weight decay on the kernels. */
+        public Builder customL2(boolean customL2) {
+            this.customL2 = customL2;
+            return this;
+        }
+
+        /** Keep the stem and stages up to {@code stage} ({@code stage0} .. {@code stage4}) as they are; {@code none}. */
+        public Builder freezeThrough(String stage) {
+            this.freezeThrough = stage;
+            return this;
+        }
+
+        /** Draw each epoch's images class by class, every class equally often. */
+        public Builder balanced(boolean balanced) {
+            this.balanced = balanced;
+            return this;
+        }
+
+        /** The settings; throws {@link IllegalArgumentException} naming a value out of range. */
+        public TrainSettings build() {
+            return new TrainSettings(arch, trainList, valList, classFile, init, imageSize, epochs, batchSize,
+                    lr != null ? lr : Recipe.lr(batchSize), minLr,
+                    warmupEpochs != null ? warmupEpochs : Recipe.warmupEpochs(epochs), momentum, weightDecay,
+                    labelSmoothing, emaDecay, minScale, maxScale, cropRatio, seed, workers, mixup, cutmix, augment,
+                    randomErasing, customL2, freezeThrough, balanced);
+        }
+    }
 }

@@ -21,12 +21,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.repvgg4j.data.ClassIndex;
 import org.repvgg4j.data.ImageTransform;
@@ -47,7 +45,6 @@ import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.ModelDirectory;
 import org.repvgg4j.weights.NetworkWeights;
-import org.repvgg4j.weights.Preprocessing;
 import org.repvgg4j.weights.StateDict;
 
 /**
@@ -120,56 +117,20 @@ public final class TrainingRun {
 
     private Result execute(List<Sample> trainSamples, List<Sample> valSamples) throws IOException {
         removeStaleStaging();
-        Preprocessing preprocessing = settings.preprocessing();
-        int workers = Math.max(1, settings.workers());
         Engine.getInstance().setRandomSeed((int) settings.seed());
         RepVgg net = new RepVgg(settings.spec(), Form.TRAIN, classes.size(), convolutions);
         try (Model model = Model.newInstance("repvgg", Device.cpu());
-                ListDataset trainData = new ListDataset(trainSamples,
-                        ImageTransform.train(preprocessing, settings.minScale(), settings.maxScale(),
-                                settings.augmentation(), settings.randomErasing()),
-                        new ListDataset.Options(settings.batchSize(), true, true, settings.seed(), workers, 4,
-                                settings.balanced()));
-                ListDataset valData = new ListDataset(valSamples, ImageTransform.eval(preprocessing),
-                        new ListDataset.Options(settings.batchSize(), false, false, settings.seed(), workers, 4))) {
+                ListDataset trainData = trainingData(trainSamples);
+                ListDataset valData = validationData(valSamples)) {
             model.setBlock(net);
             NDManager manager = model.getNDManager();
             net.initialize(manager, settings.imageSize());
             checkConvolutions(valSamples.size());
-            ModelConfig config = new ModelConfig(settings.spec(), Form.TRAIN, classes.names(), preprocessing,
-                    Map.of("created_by", "repvgg train", "run", runDir.toAbsolutePath().toString()));
-
-            State state = new State(0, 0, List.of());
-            Path last = runDir.resolve("last");
-            if (Files.isRegularFile(last.resolve(STATE_FILE))) {
-                state = GSON.fromJson(Files.readString(last.resolve(STATE_FILE)), State.class);
-                try (NDManager scratch = manager.newSubManager()) {
-                    NetworkWeights.load(net, StateDict.readSafetensors(last.resolve(ModelDirectory.WEIGHTS_FILE), scratch),
-                            last.toString());
-                }
-                listener.message("resuming after epoch " + state.epochsDone() + " of " + settings.epochs()
-                        + " (step " + state.step() + ")");
-            } else if (settings.init() != null) {
-                initialiseFrom(Path.of(settings.init()), net, manager);
-            }
-
-            Map<String, Parameter> byKey = net.stateDict();
-            CustomL2 customL2 = settings.customL2() ? new CustomL2(net) : null;
-            Set<String> noDecay = new HashSet<>(NesterovSgd.biasAndNormIds(byKey));
-            if (customL2 != null) {
-                noDecay.addAll(customL2.pointwiseKernelIds());
-            }
-            NesterovSgd sgd = new NesterovSgd((float) settings.momentum(), (float) settings.weightDecay(), noDecay);
-            WeightEma ema = settings.emaDecay() > 0 ? new WeightEma(NetworkWeights.of(net), settings.emaDecay(), manager) : null;
-            RepVgg emaNet = null;
-            if (ema != null) {
-                emaNet = new RepVgg(settings.spec(), Form.TRAIN, classes.size());
-                emaNet.initialize(manager, settings.imageSize());
-            }
+            State state = restoreOrInitialise(net, manager);
+            Optimisation optimisation = Optimisation.of(net, settings, classes.size(), manager);
             if (state.epochsDone() > 0) {
-                restoreOptimizer(last, byKey, sgd, ema, manager);
+                restoreOptimizer(runDir.resolve("last"), optimisation, manager);
             }
-
             int stepsPerEpoch = trainData.batchesPerEpoch();
             if (stepsPerEpoch < 1) {
                 throw new IllegalArgumentException("the training list has " + trainSamples.size()
@@ -186,97 +147,141 @@ public final class TrainingRun {
             writeMetrics(history);
             EpochMetrics best = bestSoFar();
             long step = state.step();
-
+            ModelConfig config = new ModelConfig(settings.spec(), Form.TRAIN, classes.names(), settings.preprocessing(),
+                    Map.of("created_by", "repvgg train", "run", runDir.toAbsolutePath().toString()));
             DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(new LabelSmoothingLoss((float) settings.labelSmoothing()))
-                    .optOptimizer(sgd)
+                    .optOptimizer(optimisation.sgd())
                     .optDevices(new Device[] {Device.cpu()});
-            BatchMixing mixing = BatchMixing.of(settings.mixup(), settings.cutmix(), settings.seed());
             try (Trainer trainer = model.newTrainer(trainingConfig)) {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
                 net.freezeThrough(settings.frozenStages());
                 for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
-                    long started = System.nanoTime();
-                    trainData.setEpoch(epoch);
-                    double lossSum = 0;
-                    long correct = 0;
-                    long seen = 0;
-                    int batchIndex = 0;
-                    double lr = schedule.at(step);
-                    for (Batch batch : trainData.getData(trainer.getManager())) {
-                        try (batch) {
-                            lr = schedule.at(step);
-                            sgd.setLearningRate(lr);
-                            int n = batch.getSize();
-                            try (GradientCollector collector = trainer.newGradientCollector()) {
-                                NDList images = batch.getData();
-                                NDList targets = batch.getLabels();
-                                if (mixing != null) {
-                                    // Belongs to the batch's manager: closed with the batch.
-                                    BatchMixing.Mixed mixed = mixing.apply(images.singletonOrThrow(),
-                                            targets.singletonOrThrow(), config.numClasses(), step);
-                                    images = new NDList(mixed.images());
-                                    targets = new NDList(mixed.targets());
-                                }
-                                NDList predictions = trainer.forward(images, targets);
-                                NDArray loss = trainer.getLoss().evaluate(targets, predictions);
-                                collector.backward(loss);
-                                lossSum += loss.getFloat() * n;
-                                long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
-                                int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
-                                for (int i = 0; i < n; i++) {
-                                    correct += predicted[i] == labels[i] ? 1 : 0;
-                                }
-                            }
-                            if (customL2 != null) {
-                                customL2.addGradients(settings.weightDecay());
-                            }
-                            sgd.step(byKey.values()); // not trainer.step(): it copies every gradient first
-                            if (ema != null) {
-                                ema.update(NetworkWeights.of(net));
-                            }
-                            step++;
-                            seen += n;
-                            batchIndex++;
-                            double elapsed = (System.nanoTime() - started) / 1e9;
-                            listener.batch(epoch + 1, batchIndex, stepsPerEpoch, lossSum / seen, seen / elapsed);
-                        }
-                    }
-                    double trainSeconds = (System.nanoTime() - started) / 1e9;
-                    RepVgg evaluated = net;
-                    if (ema != null) {
-                        NetworkWeights.load(emaNet, ema.weights(), "weight average");
-                        evaluated = emaNet;
-                    }
+                    EpochTraining trained = trainEpoch(trainer, trainData, epoch, step, schedule, optimisation);
+                    step = trained.step();
+                    RepVgg evaluated = optimisation.evaluated();
                     EvalResult valResult = Evaluation.run(evaluated, valData, manager);
-                    double seconds = (System.nanoTime() - started) / 1e9;
-                    EpochMetrics metrics = new EpochMetrics(epoch + 1, lr, lossSum / Math.max(1, seen),
-                            (double) correct / Math.max(1, seen), valResult.loss(), valResult.top1(), valResult.top5(),
-                            seen / trainSeconds, seconds);
+                    EpochMetrics metrics = trained.metrics(epoch + 1, valResult, (System.nanoTime() - trained.started()) / 1e9);
                     history.add(metrics);
                     boolean improved = best == null || metrics.valTop1() > best.valTop1();
-                    StateDict evaluatedWeights = NetworkWeights.of(evaluated);
                     if (improved) {
                         best = metrics;
                         // best/ before last/: a kill in between is redone from the previous checkpoint.
-                        ModelDirectory.write(runDir.resolve("best"), withEpoch(config, metrics), evaluatedWeights);
+                        ModelDirectory.write(runDir.resolve("best"), withEpoch(config, metrics), NetworkWeights.of(evaluated));
                     }
                     State done = new State(epoch + 1, step, history.stream().map(EpochMetrics::toCsv).toList());
-                    writeCheckpoint(last, withEpoch(config, metrics), net, byKey, sgd, ema, done);
+                    writeCheckpoint(runDir.resolve("last"), withEpoch(config, metrics), optimisation, done);
                     writeMetrics(history);
                     Curves.write(history, runDir.resolve("curves.png"));
                     listener.epoch(metrics, improved);
-                    if (trainData.skippedImages() > 0 || valData.skippedImages() > 0) {
-                        listener.message("unreadable images skipped so far: " + trainData.skippedImages() + " (train), "
-                                + valData.skippedImages() + " (val); first: "
-                                + Stream.concat(trainData.problems().stream(), valData.problems().stream()).findFirst().orElse(""));
-                    }
+                    reportSkipped(trainData, valData);
                 }
             }
-            if (ema != null) {
-                ema.close();
-            }
+            optimisation.close();
             Equivalence check = convertBest(manager);
             return new Result(history, best, check, trainData.skippedImages() + valData.skippedImages());
+        }
+    }
+
+    private ListDataset trainingData(List<Sample> samples) {
+        return new ListDataset(samples,
+                ImageTransform.train(settings.preprocessing(), settings.minScale(), settings.maxScale(),
+                        settings.augmentation(), settings.randomErasing()),
+                new ListDataset.Options(settings.batchSize(), true, true, settings.seed(), workers(), 4,
+                        settings.balanced()));
+    }
+
+    private ListDataset validationData(List<Sample> samples) {
+        return new ListDataset(samples, ImageTransform.eval(settings.preprocessing()),
+                new ListDataset.Options(settings.batchSize(), false, false, settings.seed(), workers(), 4));
+    }
+
+    private int workers() {
+        return Math.max(1, settings.workers());
+    }
+
+    /** Where the run starts: after last/'s epoch when there is one, else from {@code --init} or fresh weights. */
+    private State restoreOrInitialise(RepVgg net, NDManager manager) throws IOException {
+        Path last = runDir.resolve("last");
+        if (Files.isRegularFile(last.resolve(STATE_FILE))) {
+            State state = GSON.fromJson(Files.readString(last.resolve(STATE_FILE)), State.class);
+            try (NDManager scratch = manager.newSubManager()) {
+                NetworkWeights.load(net, StateDict.readSafetensors(last.resolve(ModelDirectory.WEIGHTS_FILE), scratch),
+                        last.toString());
+            }
+            listener.message("resuming after epoch " + state.epochsDone() + " of " + settings.epochs()
+                    + " (step " + state.step() + ")");
+            return state;
+        }
+        if (settings.init() != null) {
+            initialiseFrom(Path.of(settings.init()), net, manager);
+        }
+        return new State(0, 0, List.of());
+    }
+
+    /** What one epoch's training steps left: the counts for its metrics and the global step reached. */
+    private record EpochTraining(long started, double trainSeconds, double lr, double lossSum, long correct, long seen,
+            long step) {
+
+        EpochMetrics metrics(int epoch, EvalResult val, double seconds) {
+            return new EpochMetrics(epoch, lr, lossSum / Math.max(1, seen), (double) correct / Math.max(1, seen),
+                    val.loss(), val.top1(), val.top5(), seen / trainSeconds, seconds);
+        }
+    }
+
+    /** One pass over the training data: per batch forward, loss, backward and the optimizer's step. */
+    private EpochTraining trainEpoch(Trainer trainer, ListDataset trainData, int epoch, long firstStep,
+            LearningRateSchedule schedule, Optimisation optimisation) {
+        long started = System.nanoTime();
+        trainData.setEpoch(epoch);
+        BatchMixing mixing = BatchMixing.of(settings.mixup(), settings.cutmix(), settings.seed());
+        int stepsPerEpoch = trainData.batchesPerEpoch();
+        double lossSum = 0;
+        long correct = 0;
+        long seen = 0;
+        int batchIndex = 0;
+        long step = firstStep;
+        double lr = schedule.at(step);
+        for (Batch batch : trainData.getData(trainer.getManager())) {
+            try (batch) {
+                lr = schedule.at(step);
+                optimisation.sgd().setLearningRate(lr);
+                int n = batch.getSize();
+                try (GradientCollector collector = trainer.newGradientCollector()) {
+                    NDList images = batch.getData();
+                    NDList targets = batch.getLabels();
+                    if (mixing != null) {
+                        // Belongs to the batch's manager: closed with the batch.
+                        BatchMixing.Mixed mixed = mixing.apply(images.singletonOrThrow(), targets.singletonOrThrow(),
+                                classes.size(), step);
+                        images = new NDList(mixed.images());
+                        targets = new NDList(mixed.targets());
+                    }
+                    NDList predictions = trainer.forward(images, targets);
+                    NDArray loss = trainer.getLoss().evaluate(targets, predictions);
+                    collector.backward(loss);
+                    lossSum += loss.getFloat() * n;
+                    long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
+                    int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
+                    for (int i = 0; i < n; i++) {
+                        correct += predicted[i] == labels[i] ? 1 : 0;
+                    }
+                }
+                optimisation.step(settings.weightDecay());
+                step++;
+                seen += n;
+                batchIndex++;
+                double elapsed = (System.nanoTime() - started) / 1e9;
+                listener.batch(epoch + 1, batchIndex, stepsPerEpoch, lossSum / seen, seen / elapsed);
+            }
+        }
+        return new EpochTraining(started, (System.nanoTime() - started) / 1e9, lr, lossSum, correct, seen, step);
+    }
+
+    private void reportSkipped(ListDataset trainData, ListDataset valData) {
+        if (trainData.skippedImages() > 0 || valData.skippedImages() > 0) {
+            listener.message("unreadable images skipped so far: " + trainData.skippedImages() + " (train), "
+                    + valData.skippedImages() + " (val); first: "
+                    + Stream.concat(trainData.problems().stream(), valData.problems().stream()).findFirst().orElse(""));
         }
     }
 
@@ -334,8 +339,10 @@ public final class TrainingRun {
         }
     }
 
-    private void restoreOptimizer(Path last, Map<String, Parameter> byKey, NesterovSgd sgd, WeightEma ema,
-            NDManager manager) throws IOException {
+    private void restoreOptimizer(Path last, Optimisation optimisation, NDManager manager) throws IOException {
+        Map<String, Parameter> byKey = optimisation.byKey();
+        NesterovSgd sgd = optimisation.sgd();
+        WeightEma ema = optimisation.ema();
         try (NDManager scratch = manager.newSubManager()) {
             Path optimizerFile = last.resolve(OPTIMIZER_FILE);
             if (Files.isRegularFile(optimizerFile)) {
@@ -358,9 +365,11 @@ public final class TrainingRun {
         }
     }
 
-    private void writeCheckpoint(Path last, ModelConfig config, RepVgg net, Map<String, Parameter> byKey,
-            NesterovSgd sgd, WeightEma ema, State state) throws IOException {
-        ModelDirectory.write(last, config, NetworkWeights.of(net), staging -> {
+    private void writeCheckpoint(Path last, ModelConfig config, Optimisation optimisation, State state) throws IOException {
+        Map<String, Parameter> byKey = optimisation.byKey();
+        NesterovSgd sgd = optimisation.sgd();
+        WeightEma ema = optimisation.ema();
+        ModelDirectory.write(last, config, NetworkWeights.of(optimisation.net()), staging -> {
             StateDict velocity = new StateDict();
             byKey.forEach((key, p) -> {
                 NDArray v = sgd.velocity().get(p.getId());
