@@ -15,7 +15,7 @@ import java.util.List;
  * ({@code nesterov_update.pt}, written by {@code tools/make_nesterov_update.py}). libtorch's
  * {@code add_} with a scale does in one pass what takes DJL 0.36 a temporary and two passes, so the
  * update reads and writes each parameter five times instead of nine, in one native call instead of
- * about a dozen per parameter (docs/BENCHMARKS.md, "Seventh pass").
+ * about a dozen per parameter (docs/BENCHMARKS.md, "Optimizer update in one call").
  */
 final class FusedUpdate {
 
