@@ -4,9 +4,9 @@
 
 # libgomp (PyTorch's OpenMP) busy-waits between operators by default; when another process holds a
 # core, every parallel operator then waits out a scheduler tick for its descheduled partner thread.
-# PASSIVE lets idle threads sleep at once: SqueezeNet 1.1 at batch 1 went from ~1.4 s to ~40 ms on
-# this 2-core machine while another job ran, and decoding threads of batch/eval/train starve the same
-# way (docs/BENCHMARKS.md, "OpenMP wait policy").
+# PASSIVE lets idle threads sleep at once: on 2 cores with another job running, SqueezeNet 1.1 at
+# batch 1 went from ~1.4 s to ~40 ms, and decoding threads of batch/eval/train starve the same way
+# (docs/BENCHMARKS.md, "OpenMP wait policy").
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 # glibc's malloc hands libtorch's large tensors (tens of MB of activations per layer) back to the
@@ -20,7 +20,7 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 #             setting (7.6 s with none). Memory once used is kept until exit.
 # Scoring processes (batch, Spark executors) may run for days over varied inputs, so they keep
 # glibc's ability to return memory; `repvgg batch`'s memory benchmark could not tell the settings
-# apart on this machine (peak RSS at 100k / 10k images 0.87-1.45 for every setting, run to run).
+# apart (peak RSS at 100k / 10k images 0.87-1.45 for every setting, run to run).
 REPVGG_MALLOC_SCORING="glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
 REPVGG_MALLOC_TRAINING="$REPVGG_MALLOC_SCORING:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184"
 
@@ -34,9 +34,9 @@ repvgg_malloc_for() {
 }
 
 # oneDNN's instruction set for libtorch. On some machines libtorch 2.7.1's oneDNN returns wrong
-# convolution results with its default (AVX-512) kernels and no error: on this project's Zen 5 VM,
-# RepVGG-A0 trained at 48x48 got input gradients 10-20% off in two stride-2 layers, so stages 0-1
-# learned from wrong gradients (docs/BENCHMARKS.md, "Wrong convolutions"). `repvgg doctor --known`
+# convolution results with its default (AVX-512) kernels and no error: RepVGG-A0 trained at 48x48
+# has had input gradients 10-20% off in two stride-2 layers, so stages 0-1 learned from wrong
+# gradients (docs/BENCHMARKS.md, "Wrong convolutions", names the CPU). `repvgg doctor --known`
 # checks the convolutions against float64 references; this runs it once per machine and libtorch
 # version, caches the verdict, and exports ONEDNN_MAX_CPU_ISA=AVX2 where the default is wrong.
 # (The train form now avoids the strided gradients that were wrong, and `train` and `bench` switch

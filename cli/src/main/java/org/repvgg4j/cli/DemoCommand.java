@@ -80,6 +80,10 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--bench-size", defaultValue = "224", description = "input size for the timing step (default: ${DEFAULT-VALUE})")
     int benchSize;
 
+    private final Map<String, Double> stepSeconds = new LinkedHashMap<>();
+    private String stepName;
+    private long stepStarted;
+
     @Override
     public Integer call() throws Exception {
         long started = System.nanoTime();
@@ -152,6 +156,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
             }
         }
         BenchCommand.printTable(timings, out());
+        endStep();
 
         Complexity trainCost = Complexity.of(arch, Form.TRAIN, report.classes().size(), benchSize);
         Complexity deployCost = Complexity.of(arch, Form.DEPLOY, report.classes().size(), benchSize);
@@ -176,6 +181,8 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         // The timings on DJL PyTorch depend on it (README, "ONEDNN_MAX_CPU_ISA"; repvgg doctor)
         summary.put("libtorch convolution kernels", OneDnnIsa.VARIABLE + "=" + OneDnnIsa.describe());
         summary.put("outputs", run + "/{metrics.csv, curves.png, best/, deploy/}, " + out.resolve("cam") + "/");
+        summary.put("time per step", String.join(", ", stepSeconds.entrySet().stream()
+                .map(e -> e.getKey().replaceAll("^\\d+/\\d+ ", "") + " " + Format.fixed(e.getValue(), 1) + " s").toList()));
         summary.put("demo time", Format.fixed((System.nanoTime() - started) / 1e9, 1) + " s");
         out().println();
         int width = summary.keySet().stream().mapToInt(String::length).max().orElse(10);
@@ -251,7 +258,20 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         Files.createDirectories(dir);
     }
 
+    /** Starts a step: prints its title and how long the step before it took. */
     private void step(String format, Object... args) {
+        endStep();
         out().printf("== " + format + "%n", args);
+        stepName = String.format(format, args).replaceAll("^(\\d+/\\d+ \\w+).*", "$1");
+        stepStarted = System.nanoTime();
+    }
+
+    private void endStep() {
+        if (stepName != null) {
+            double seconds = (System.nanoTime() - stepStarted) / 1e9;
+            stepSeconds.put(stepName, seconds);
+            out().printf(Locale.ROOT, "   (%s: %.1f s)%n", stepName, seconds);
+            stepName = null;
+        }
     }
 }

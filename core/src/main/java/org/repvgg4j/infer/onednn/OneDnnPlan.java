@@ -87,9 +87,9 @@ final class OneDnnPlan implements AutoCloseable {
     private static final int BUFFERS = 5;
 
     /**
-     * Winograd from this batch size on. A0 at 224x224 on the Zen 5 EPYC (docs/BENCHMARKS.md): at batch 1
-     * Winograd took 12 ms against 8 ms direct (a 14x14 map has 16 tiles per image, too few to share
-     * between cores); at batch 2 it was 12.9-15.7 against 14.7-17.9 ms, at 4 21.8 against 30.5-34.9 ms.
+     * Winograd from this batch size on. At batch 1 a late stage's small map has too few 4x4 tiles
+     * (16 for 14x14) to share between cores, and direct convolutions were faster; from batch 2 on
+     * Winograd was (A0 at 224x224 on two cores: docs/BENCHMARKS.md, "oneDNN Winograd").
      */
     static final int WINOGRAD_MIN_BATCH = 2;
 
