@@ -158,7 +158,10 @@ public final class EngineResolver {
             return source.kind();
         }
 
-        /** The engine asked for, or the default for this model on this CPU. */
+        /**
+         * The engine asked for, or else the default: the one engine that runs a file, the measured default
+         * for a directory.
+         */
         Engine engineOrDefault() {
             if (engine != null) {
                 return engine;
@@ -176,7 +179,8 @@ public final class EngineResolver {
             return precision == null ? Precision.FP32 : precision;
         }
 
-        boolean asks(Engine e) {
+        /** Whether the engine asked for, or else the default, is {@code e}. */
+        boolean engineIs(Engine e) {
             return engineOrDefault() == e;
         }
     }
@@ -210,24 +214,25 @@ public final class EngineResolver {
             // A model directory: any engine, fp32 or bf16.
             run("directory, bf16: libtorch on a bf16 TorchScript export made in memory",
                     r -> r.kind() == Kind.DIRECTORY && r.precision() == Precision.BF16,
-                    r -> new Choice(Engine.PYTORCH, Precision.BF16, Format.TORCHSCRIPT_BF16_IN_MEMORY, r.source().path())),
+                    r -> new Choice(Engine.PYTORCH, Precision.BF16, Format.TORCHSCRIPT_BF16_IN_MEMORY,
+                            r.source().path())),
             run("directory on pytorch: DJL on its safetensors",
-                    r -> r.kind() == Kind.DIRECTORY && r.asks(Engine.PYTORCH),
+                    r -> r.kind() == Kind.DIRECTORY && r.engineIs(Engine.PYTORCH),
                     r -> new Choice(Engine.PYTORCH, Precision.FP32, Format.DJL_WEIGHTS, r.source().path())),
             run("directory on onnxruntime with a model.onnx newer than its weights: that file",
-                    r -> r.kind() == Kind.DIRECTORY && r.asks(Engine.ONNXRUNTIME) && r.source().freshOnnx(),
+                    r -> r.kind() == Kind.DIRECTORY && r.engineIs(Engine.ONNXRUNTIME) && r.source().freshOnnx(),
                     r -> new Choice(Engine.ONNXRUNTIME, Precision.FP32, Format.ONNX_IN_DIRECTORY,
                             r.source().path().resolve(Classifier.ONNX_FILE))),
             run("directory on onnxruntime otherwise: its deploy form exported in memory",
-                    r -> r.kind() == Kind.DIRECTORY && r.asks(Engine.ONNXRUNTIME),
+                    r -> r.kind() == Kind.DIRECTORY && r.engineIs(Engine.ONNXRUNTIME),
                     r -> new Choice(Engine.ONNXRUNTIME, Precision.FP32, Format.ONNX_IN_MEMORY, r.source().path())),
             refuse("directory on onednn with squeeze-excitation blocks",
-                    r -> r.kind() == Kind.DIRECTORY && r.asks(Engine.ONEDNN) && r.source().network() != null
+                    r -> r.kind() == Kind.DIRECTORY && r.engineIs(Engine.ONEDNN) && r.source().network() != null
                             && r.source().network().squeezeExcite(),
                     r -> r.source().path() + ": blocks with squeeze-excitation do not run on the onednn engine; "
                             + "use --engine onnxruntime"),
             run("directory on onednn: its deploy form's weights",
-                    r -> r.kind() == Kind.DIRECTORY && r.asks(Engine.ONEDNN),
+                    r -> r.kind() == Kind.DIRECTORY && r.engineIs(Engine.ONEDNN),
                     r -> new Choice(Engine.ONEDNN, Precision.FP32, Format.ONEDNN_DEPLOY_FORM, r.source().path())),
             // A file runs as it was written.
             refuse("a file with a precision other than fp32 asked",
@@ -236,14 +241,14 @@ public final class EngineResolver {
                             + r.precision().id() + " is for a model directory (or write the file with 'repvgg "
                             + "export --precision " + r.precision().id() + "')"),
             refuse("an ONNX file on another engine than onnxruntime",
-                    r -> r.kind() == Kind.ONNX_FILE && !r.asks(Engine.ONNXRUNTIME),
+                    r -> r.kind() == Kind.ONNX_FILE && !r.engineIs(Engine.ONNXRUNTIME),
                     r -> r.source().path() + ": an ONNX file runs on --engine onnxruntime only (onednn takes a "
                             + "model directory)"),
             run("an ONNX file: ONNX Runtime, in the file's precision",
                     r -> r.kind() == Kind.ONNX_FILE,
                     r -> new Choice(Engine.ONNXRUNTIME, r.source().written(), Format.ONNX_FILE, r.source().path())),
             refuse("a TorchScript file on another engine than pytorch",
-                    r -> r.kind() == Kind.TORCHSCRIPT_FILE && !r.asks(Engine.PYTORCH),
+                    r -> r.kind() == Kind.TORCHSCRIPT_FILE && !r.engineIs(Engine.PYTORCH),
                     r -> r.source().path() + ": a TorchScript file runs on --engine pytorch only"),
             run("a TorchScript file: libtorch, in the file's precision",
                     r -> r.kind() == Kind.TORCHSCRIPT_FILE,
