@@ -7,20 +7,15 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import java.util.HashMap;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.TreeSet;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import org.repvgg4j.bench.BenchChart;
 import org.repvgg4j.bench.Ceilings;
 import org.repvgg4j.bench.DatasetPass;
 import org.repvgg4j.bench.ForwardBench;
-import org.repvgg4j.bench.LayerProfile;
-import org.repvgg4j.bench.LayerTime;
 import org.repvgg4j.bench.MatMulCeiling;
 import org.repvgg4j.bench.Measurement;
 import org.repvgg4j.bench.OneDnnBench;
@@ -28,21 +23,19 @@ import org.repvgg4j.bench.OnnxRuntimeBench;
 import org.repvgg4j.bench.PeakFlops;
 import org.repvgg4j.bench.TimedNetwork;
 import org.repvgg4j.bench.TorchScriptBench;
-import org.repvgg4j.bench.TrainStepBench;
 import org.repvgg4j.bench.baselines.Baseline;
-import org.repvgg4j.export.CalibrationImages;
 import org.repvgg4j.export.Precision;
-import org.repvgg4j.model.Form;
+import org.repvgg4j.infer.Engine;
+import org.repvgg4j.infer.EngineResolver;
 import org.repvgg4j.model.ConvolutionStrategy;
+import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
-import org.repvgg4j.platform.ConvolutionVerdicts;
-import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.platform.OneDnnIsa;
+import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.reparam.VerifiedConversion;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
-import org.repvgg4j.weights.Preprocessing;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -145,59 +138,33 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             description = "--train-step: with the stem and stages up to STAGE frozen, as train --freeze-through")
     String freezeThrough;
 
-    private boolean fp32 = true;
-    private boolean int8;
-    private boolean bf16;
-
-    /** Sets {@link #fp32}, {@link #int8} and {@link #bf16} from --precision. */
-    private void parsePrecisions() {
-        fp32 = false;
-        for (String p : precision) {
-            if (p.strip().equalsIgnoreCase("both")) {
-                fp32 = true;
-                int8 = true;
-                continue;
-            }
-            try {
-                switch (Precision.parse(p)) {
-                    case FP32 -> fp32 = true;
-                    case INT8 -> int8 = true;
-                    case BF16 -> bf16 = true;
-                }
-            } catch (IllegalArgumentException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--precision: '" + p + "' is not one of fp32, bf16, int8, both");
-            }
-        }
-    }
-
-    /** How training steps compute their convolutions: checked for this run's workloads in {@link #call}. */
-    private ConvolutionStrategy convolutions = TrainingConvolutions.unchecked();
-
     @Override
     public Integer call() throws Exception {
         List<Form> forms = "both".equalsIgnoreCase(form) ? List.of(Form.TRAIN, Form.DEPLOY) : List.of(Form.parse(form));
-        List<String> engines = engines();
+        List<Engine> engines = engines();
         List<Object> networks = networkChoices();
         boolean anyRepVgg = model != null || networks.stream().anyMatch(n -> n instanceof RepVggSpec);
-        if (!engines.contains(ForwardBench.ENGINE) && !(anyRepVgg && forms.contains(Form.DEPLOY))) {
+        boolean deployTimed = anyRepVgg && forms.contains(Form.DEPLOY);
+        if (!engines.contains(Engine.PYTORCH) && !deployTimed) {
             throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--engine " + String.join(",", engines) + " times the deploy form only (of RepVGG, not the baselines); "
-                            + "add --form deploy or both");
+                    "--engine " + String.join(",", engines.stream().map(Engine::id).toList())
+                            + " times the deploy form only (of RepVGG, not the baselines); add --form deploy or both");
         }
-        parsePrecisions();
+        Set<Precision> precisions = precisions();
         if (freezeThrough != null && !trainStep) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--freeze-through applies to --train-step only");
         }
         if (lockstep && !trainStep) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lockstep paces --train-step runs only");
         }
-        if (int8 && (!engines.contains(OnnxRuntimeBench.ENGINE) || calibration == null || trainStep)) {
+        if (precisions.contains(Precision.INT8) && (!engines.contains(EngineResolver.engineFor(Precision.INT8))
+                || calibration == null || trainStep)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision int8 times the deploy form in ONNX Runtime: it needs --engine onnxruntime (or both), "
                             + "--calibration LIST and no --train-step");
         }
-        if (bf16 && (!engines.contains(ForwardBench.ENGINE) || !(anyRepVgg && forms.contains(Form.DEPLOY)) || trainStep)) {
+        if (precisions.contains(Precision.BF16) && (!engines.contains(EngineResolver.engineFor(Precision.BF16))
+                || !deployTimed || trainStep)) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--precision bf16 times RepVGG's deploy form on libtorch: it needs --engine pytorch (or both), "
                             + "--form deploy (or both) and no --train-step");
@@ -205,12 +172,20 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         if (images < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--images must be 0 or more, got " + images);
         }
-        if (model == null && (trainStep || engines.contains(ForwardBench.ENGINE))
+        if (trainStep) {
+            for (Object n : networks) {
+                if (n instanceof Baseline b) {
+                    throw new CommandLine.ParameterException(spec.commandLine(),
+                            "--train-step times RepVGG's train form only, not " + b.id());
+                }
+            }
+        }
+        BenchRun run = new BenchRun(batches, imageSize, warmup, iterations, json, out(), err());
+        ConvolutionStrategy convolutions = TrainingConvolutions.unchecked();
+        if (model == null && (trainStep || engines.contains(Engine.PYTORCH))
                 && networks.stream().allMatch(n -> n instanceof RepVggSpec)) {
-            // Before the engine loads: this run's convolutions may be right with oneDNN's faster default kernels.
-            List<ConvolutionVerdicts.Workload> workloads = networks.stream().map(n -> new ConvolutionVerdicts.Workload(
-                    (RepVggSpec) n, imageSize, new TreeSet<>(batches), trainStep, threads)).toList();
-            convolutions = ConvolutionChoice.applyFor(workloads, err());
+            convolutions = TrainStepTimings.chooseConvolutions(networks.stream().map(n -> (RepVggSpec) n).toList(), run, trainStep,
+                    threads, err());
         }
         if (threads != null) {
             ai.djl.engine.Engine.getInstance();
@@ -220,10 +195,32 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         List<DatasetPass> passes = new ArrayList<>();
         try (NDManager manager = NDManager.newBaseManager()) {
             Ceilings ceilings = ceilings(manager);
+            java.util.function.Consumer<Measurement> record = m -> {
+                results.add(m);
+                if (json) {
+                    out().println(toJson(m, ceilings));
+                }
+            };
             if (trainStep) {
-                timeTrainingSteps(networks, results, ceilings);
+                new TrainStepTimings(run, classes, freezeThrough, lockstep ? System.in : null, convolutions)
+                        .time(networks.stream().map(n -> (RepVggSpec) n).toList(), record);
             } else {
-                timeInference(networks, forms, engines, manager, results, passes, ceilings);
+                List<TimedNetwork> nets = timedNetworks(networks, forms, manager);
+                // ONNX Runtime gets PyTorch's thread count unless told otherwise, so the engines compare like for like.
+                int ortThreads = threads != null ? threads : JniUtils.getNumThreads();
+                DeployFormExports exports = new DeployFormExports(run, calibration, calibrationImages, ortThreads);
+                new ForwardTimings(run, engines, precisions, ortThreads, exports).time(nets, manager, record);
+                if (profile) {
+                    new BlockProfiles(run).time(nets, manager);
+                }
+                if (images > 0) {
+                    new DatasetPasses(run, images).time(nets, manager, pass -> {
+                        passes.add(pass);
+                        if (json) {
+                            out().println(toJson(pass));
+                        }
+                    });
+                }
             }
             if (!json) {
                 printTable(results, ceilings, out());
@@ -237,6 +234,23 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** --precision as a set: fp32, int8, bf16; both = fp32 and int8. */
+    private Set<Precision> precisions() {
+        try {
+            return EngineResolver.parsePrecisions(precision);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--precision: " + e.getMessage());
+        }
+    }
+
+    private List<Engine> engines() {
+        try {
+            return EngineResolver.parseEngines(engine);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--engine: " + e.getMessage());
+        }
     }
 
     private Ceilings ceilings(NDManager manager) {
@@ -270,208 +284,29 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         return choices;
     }
 
-    private void timeTrainingSteps(List<Object> networks, List<Measurement> results, Ceilings ceilings)
-            throws java.io.IOException {
-        for (Object n : networks) {
-            if (!(n instanceof RepVggSpec arch)) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--train-step times RepVGG's train form only, not " + ((Baseline) n).id());
-            }
-            for (int batch : batches) {
-                if (!json) {
-                    err().printf("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
-                }
-                Measurement m = TrainStepBench.run(arch, classes, batch, imageSize, RepVgg.lastFrozenStage(freezeThrough),
-                        warmup, iterations,
-                        lockstep ? new LineLockstep(System.in, out()) : TrainStepBench.Pacer.NONE, convolutions);
-                results.add(m);
-                if (json) {
-                    out().println(toJson(m, ceilings));
-                }
-            }
-        }
-    }
-
-    private void progress(TimedNetwork net, String engine, int batch) {
-        if (!json) {
-            err().printf("timing %s %s on %s, batch %d ...%n", net.model(), net.form(), engine, batch);
-        }
-    }
-
-    /** The network's ONNX export, fp32 or quantized to int8, made once and reused for every batch size. */
-    private byte[] onnx(Map<TimedNetwork, byte[]> cache, TimedNetwork net, boolean quantized, int ortThreads)
-            throws java.io.IOException {
-        byte[] bytes = cache.get(net);
-        if (bytes == null) {
-            RepVgg r = (RepVgg) net.block();
-            if (quantized) {
-                if (!json) {
-                    err().printf("quantizing %s to int8 (calibration: %d images of %s) ...%n", net.model(),
-                            calibrationImages, calibration);
-                }
-                List<float[]> images = CalibrationImages.load(calibration, calibrationImages, 0,
-                        Preprocessing.imagenet(imageSize), 0).calibration();
-                bytes = OnnxRuntimeBench.int8(r, imageSize, images, ortThreads);
-            } else {
-                bytes = OnnxRuntimeBench.fp32(r, imageSize);
-            }
-            cache.put(net, bytes);
-        }
-        return bytes;
-    }
-
-    private void timeInference(List<Object> networks, List<Form> forms, List<String> engines, NDManager manager,
-            List<Measurement> results, List<DatasetPass> passes, Ceilings ceilings) throws Exception {
+    /** The networks to time: --model's forms, or each --arch (RepVGG in each form) with random weights. */
+    private List<TimedNetwork> timedNetworks(List<Object> networks, List<Form> forms, NDManager manager)
+            throws Exception {
         List<TimedNetwork> nets = new ArrayList<>();
         if (model != null) {
             for (RepVgg net : modelNetworks(forms, manager)) {
                 nets.add(TimedNetwork.of(net, "RepVGG-" + net.spec().name(), imageSize));
             }
-        } else {
-            for (Object n : networks) {
-                if (n instanceof Baseline b) {
-                    nets.add(TimedNetwork.of(b, classes, imageSize, manager));
-                    continue;
-                }
-                RepVggSpec arch = (RepVggSpec) n;
-                for (Form f : forms) {
-                    RepVgg net = new RepVgg(arch, f, classes);
-                    net.initialize(manager, imageSize);
-                    nets.add(TimedNetwork.of(net, "RepVGG-" + arch.name(), imageSize));
-                }
+            return nets;
+        }
+        for (Object n : networks) {
+            if (n instanceof Baseline b) {
+                nets.add(TimedNetwork.of(b, classes, imageSize, manager));
+                continue;
+            }
+            RepVggSpec arch = (RepVggSpec) n;
+            for (Form f : forms) {
+                RepVgg net = new RepVgg(arch, f, classes);
+                net.initialize(manager, imageSize);
+                nets.add(TimedNetwork.of(net, "RepVGG-" + arch.name(), imageSize));
             }
         }
-        // ONNX Runtime gets PyTorch's thread count unless told otherwise, so the engines compare like for like.
-        int ortThreads = threads != null ? threads : JniUtils.getNumThreads();
-        Map<TimedNetwork, byte[]> fp32Onnx = new HashMap<>();
-        Map<TimedNetwork, byte[]> int8Onnx = new HashMap<>();
-        Map<TimedNetwork, byte[]> bf16Archives = new HashMap<>();
-        for (int batch : batches) {
-            for (TimedNetwork net : nets) {
-                for (String e : engines) {
-                    boolean ort = e.equals(OnnxRuntimeBench.ENGINE);
-                    boolean dnn = e.equals(OneDnnBench.ENGINE);
-                    if ((ort || dnn) && !(net.block() instanceof RepVgg r && r.form() == Form.DEPLOY)) {
-                        continue;
-                    }
-                    List<Measurement> ms = new ArrayList<>();
-                    if (dnn) {
-                        if (((RepVgg) net.block()).spec().se()) {
-                            if (batch == batches.get(0)) {
-                                err().printf("%s: not timed on onednn, which has no squeeze-excitation blocks%n",
-                                        net.model());
-                            }
-                        } else if (fp32) {
-                            progress(net, e, batch);
-                            ms.add(OneDnnBench.run((RepVgg) net.block(), net.model(), batch, imageSize, warmup,
-                                    iterations, ortThreads, manager));
-                        }
-                    } else if (!ort) {
-                        progress(net, e, batch);
-                        ms.add(ForwardBench.run(net, batch, imageSize, warmup, iterations, manager));
-                    }
-                    if (e.equals(ForwardBench.ENGINE) && bf16 && net.block() instanceof RepVgg r
-                            && r.form() == Form.DEPLOY) {
-                        progress(net, TorchScriptBench.ENGINE_BF16, batch);
-                        byte[] archive = bf16Archives.computeIfAbsent(net, n -> TorchScriptBench.bf16(r, imageSize));
-                        ms.add(TorchScriptBench.time(archive, TorchScriptBench.ENGINE_BF16, r, net.model(), batch,
-                                imageSize, warmup, iterations, manager));
-                    }
-                    if (ort && fp32) {
-                        progress(net, e, batch);
-                        ms.add(OnnxRuntimeBench.time(onnx(fp32Onnx, net, false, ortThreads), OnnxRuntimeBench.ENGINE,
-                                (RepVgg) net.block(), net.model(), batch, imageSize, warmup, iterations, ortThreads, manager));
-                    }
-                    if (ort && int8) {
-                        progress(net, OnnxRuntimeBench.ENGINE_INT8, batch);
-                        ms.add(OnnxRuntimeBench.time(onnx(int8Onnx, net, true, ortThreads), OnnxRuntimeBench.ENGINE_INT8,
-                                (RepVgg) net.block(), net.model(), batch, imageSize, warmup, iterations, ortThreads, manager));
-                    }
-                    for (Measurement m : ms) {
-                        results.add(m);
-                        if (json) {
-                            out().println(toJson(m, ceilings));
-                        }
-                    }
-                }
-            }
-        }
-        if (profile) {
-            for (int batch : batches) {
-                for (TimedNetwork net : nets) {
-                    if (net.block() instanceof RepVgg r) {
-                        printProfile(net, LayerProfile.run(r, batch, imageSize, warmup, iterations, manager), batch);
-                    }
-                }
-            }
-        }
-        if (images > 0) {
-            int batch = Collections.max(batches);
-            for (TimedNetwork net : nets) {
-                if (!json) {
-                    err().printf("pushing %d images through %s %s in batches of %d ...%n", images, net.model(),
-                            net.form(), batch);
-                }
-                DatasetPass pass = ForwardBench.pass(net, images, batch, imageSize, manager);
-                passes.add(pass);
-                if (json) {
-                    out().println(toJson(pass));
-                }
-            }
-        }
-    }
-
-    private void printProfile(TimedNetwork net, List<LayerTime> layers, int batch) {
-        double total = layers.stream().mapToDouble(LayerTime::medianMs).sum();
-        if (json) {
-            for (LayerTime l : layers) {
-                JsonObject o = new JsonObject();
-                o.addProperty("model", net.model());
-                o.addProperty("form", net.form());
-                o.addProperty("engine", ForwardBench.ENGINE);
-                o.addProperty("batch", batch);
-                o.addProperty("threads", JniUtils.getNumThreads());
-                o.addProperty("layer", l.layer());
-                o.addProperty("channels", l.channels());
-                o.addProperty("output_size", l.outputSize());
-                o.addProperty("macs_per_image", l.macsPerImage());
-                o.addProperty("median_ms", l.medianMs());
-                o.addProperty("share", l.medianMs() / total);
-                o.addProperty("gflops", l.gflops(batch));
-                out().println(new Gson().toJson(o));
-            }
-            return;
-        }
-        out().printf(Locale.ROOT, "%nper block: %s %s form, batch %d, %d threads (sum %.2f ms)%n", net.model(),
-                net.form(), batch, JniUtils.getNumThreads(), total);
-        out().printf("%-12s %14s %10s %10s %7s %8s%n", "layer", "output", "MMACs/img", "median ms", "share", "GFLOP/s");
-        for (LayerTime l : layers) {
-            out().printf(Locale.ROOT, "%-12s %14s %10.1f %10.3f %6.1f%% %8.1f%n", l.layer(),
-                    l.channels() + "x" + l.outputSize() + "x" + l.outputSize(), l.macsPerImage() / 1e6, l.medianMs(),
-                    100 * l.medianMs() / total, l.gflops(batch));
-        }
-    }
-
-    private List<String> engines() {
-        List<String> known = List.of(ForwardBench.ENGINE, OnnxRuntimeBench.ENGINE, OneDnnBench.ENGINE);
-        String e = engine.trim().toLowerCase(Locale.ROOT);
-        if (e.equals("all")) {
-            return known;
-        }
-        if (e.equals("both")) {
-            return List.of(ForwardBench.ENGINE, OnnxRuntimeBench.ENGINE);
-        }
-        List<String> chosen = new ArrayList<>();
-        for (String name : e.split(",")) {
-            if (!known.contains(name.strip())) {
-                throw new CommandLine.ParameterException(spec.commandLine(),
-                        "--engine: '" + name.strip() + "' is not one of pytorch, onnxruntime, onednn, both, all");
-            }
-            if (!chosen.contains(name.strip())) {
-                chosen.add(name.strip());
-            }
-        }
-        return chosen;
+        return nets;
     }
 
     private List<RepVgg> modelNetworks(List<Form> forms, NDManager manager) throws Exception {

@@ -5,7 +5,7 @@ import java.nio.file.Path;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
-import org.repvgg4j.weights.ModelConfig;
+import org.repvgg4j.infer.EngineResolver;
 import org.repvgg4j.weights.ModelDirectory;
 import picocli.CommandLine.Option;
 
@@ -41,41 +41,9 @@ final class ModelOptions {
             description = "threads per operator in the engine (default: one per processor)")
     int threads;
 
-    /**
-     * The engine to use: as given, else PyTorch for TorchScript files and bf16, ONNX Runtime for ONNX
-     * files, else the measured default for the network ({@link Engine#defaultFor}).
-     */
+    /** The engine asked for with --engine, or null: {@link EngineResolver} chooses. */
     Engine engine() {
-        if (engine != null) {
-            return Engine.parse(engine);
-        }
-        if (precision() == Precision.BF16) {
-            return Engine.PYTORCH;
-        }
-        String name = model.getFileName() == null ? "" : model.getFileName().toString();
-        if (name.endsWith(".onnx")) {
-            return Engine.ONNXRUNTIME;
-        }
-        if (name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript")) {
-            return Engine.PYTORCH;
-        }
-        return defaultEngine();
-    }
-
-    /**
-     * For a model directory, the default for its network and input size (ONNX Runtime where oneDNN
-     * would be slower or cannot run it); otherwise, or if its config cannot be read, {@link Engine#DEFAULT}.
-     */
-    private Engine defaultEngine() {
-        if (!java.nio.file.Files.isDirectory(model)) {
-            return Engine.DEFAULT;
-        }
-        try {
-            ModelConfig config = ModelDirectory.readConfig(model);
-            return Engine.defaultFor(config.spec(), config.preprocessing().inputSize());
-        } catch (IOException | RuntimeException e) {
-            return Engine.DEFAULT; // opening the model reports what is wrong with it
-        }
+        return engine == null ? null : Engine.parse(engine);
     }
 
     /** The file the class names come from, for messages about labels. */
@@ -87,24 +55,16 @@ final class ModelOptions {
                 : model;
     }
 
+    /** The precision asked for with --precision; which engine and file run it is {@link EngineResolver}'s to say. */
     Precision precision() {
-        Precision p;
         try {
-            p = Precision.parse(precision);
+            return Precision.parse(precision);
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("--precision: " + e.getMessage().replace(", int8", ""));
         }
-        if (p == Precision.INT8) {
-            throw new IllegalArgumentException("--precision int8 runs from an ONNX file: write one with 'repvgg export "
-                    + "--precision int8 --calibration LIST' and pass it as --model");
-        }
-        if (p == Precision.BF16 && engine != null && Engine.parse(engine) != Engine.PYTORCH) {
-            throw new IllegalArgumentException("--precision bf16 runs on libtorch: leave out --engine " + engine
-                    + " (or give --engine pytorch)");
-        }
-        return p;
     }
 
+    /** The model on the engine, at the precision and from the file that {@link EngineResolver} chooses. */
     Classifier open() throws IOException {
         return Classifier.open(model, new Classifier.Options(engine(), classes, imageSize, threads, precision()));
     }

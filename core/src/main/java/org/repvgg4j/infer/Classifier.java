@@ -3,11 +3,8 @@ package org.repvgg4j.infer;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import org.repvgg4j.data.ClassIndex;
@@ -44,20 +41,15 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
     public static final String ONNX_FILE = "model.onnx";
 
     /**
-     * How to open a model. {@code classFile} and {@code imageSize} are needed only for a TorchScript
-     * file, which carries neither; {@code threads} 0 leaves each engine its default. {@code precision}
-     * bf16 runs a model directory's deploy form in bfloat16 on libtorch (engine pytorch).
+     * How to open a model. {@code engine} and {@code precision} null leave the choice to
+     * {@link EngineResolver} (precision: fp32); {@code classFile} and {@code imageSize} are needed only for
+     * a TorchScript file, which carries neither; {@code threads} 0 leaves each engine its default.
+     * {@code precision} bf16 runs a model directory's deploy form in bfloat16 on libtorch (engine pytorch).
      */
     public record Options(Engine engine, Path classFile, Integer imageSize, int threads, Precision precision) {
         public Options {
             if (threads < 0) {
                 throw new IllegalArgumentException("threads must be >= 0, got " + threads);
-            }
-            if (precision == Precision.INT8) {
-                throw new IllegalArgumentException("int8 runs from an ONNX file: repvgg export --precision int8");
-            }
-            if (precision == Precision.BF16 && engine != Engine.PYTORCH) {
-                throw new IllegalArgumentException("bf16 runs on libtorch: engine pytorch, not " + engine.id());
             }
         }
 
@@ -74,40 +66,28 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
         return classes.size();
     }
 
-    /** Opens {@code model}: a model directory, or a TorchScript {@code .pt} / {@code .ts} file. */
+    /**
+     * Opens {@code model}: a model directory, an ONNX file of ours or a TorchScript file, on the engine and
+     * at the precision {@link EngineResolver} chooses for it and {@code options}.
+     */
     public static Classifier open(Path model, Options options) throws IOException {
+        EngineResolver.Choice choice = EngineResolver.resolve(EngineResolver.Source.of(model), options.engine(),
+                options.precision());
         if (options.threads() > 0) {
             ai.djl.engine.Engine.getEngine("PyTorch"); // loads the native library the call below needs
             JniUtils.setNumThreads(options.threads());
         }
-        if (Files.isDirectory(model)) {
-            if (options.precision() == Precision.BF16) {
-                return openBf16(model);
-            }
-            return switch (options.engine()) {
-                case ONNXRUNTIME -> openOnnx(model, options);
-                case ONEDNN -> openOneDnn(model, options);
-                case PYTORCH -> openDirectory(model);
-            };
-        }
-        if (!Files.exists(model)) {
-            throw new NoSuchFileException(model.toString(), null, "no model directory or TorchScript file");
-        }
-        if (options.precision() != Precision.FP32) {
-            throw new IllegalArgumentException(model + ": a model file runs in the precision it was written in; "
-                    + "--precision " + options.precision().id() + " is for a model directory (or write the file with "
-                    + "'repvgg export --precision " + options.precision().id() + "')");
-        }
-        String name = model.getFileName().toString().toLowerCase(Locale.ROOT);
-        if (name.endsWith(".onnx")) {
-            return openOnnxFile(model, options);
-        }
-        if (name.endsWith(".pt") || name.endsWith(".ts") || name.endsWith(".torchscript")) {
-            return openTorchScript(model, options);
-        }
-        throw new IllegalArgumentException(model + ": --model takes a model directory (model.json + "
-                + "model.safetensors), an ONNX file of ours (.onnx) or a TorchScript file (.pt); import checkpoints "
-                + "with 'repvgg import'");
+        return switch (choice.format()) {
+            case DJL_WEIGHTS -> openDirectory(model);
+            case ONNX_IN_DIRECTORY -> openOnnxInDirectory(model, choice.file(), options);
+            case ONNX_IN_MEMORY -> openOnnxInMemory(model, options);
+            case ONEDNN_DEPLOY_FORM -> openOneDnn(model, options);
+            case TORCHSCRIPT_BF16_IN_MEMORY -> openBf16(model);
+            case ONNX_FILE -> openOnnxFile(model, options);
+            case TORCHSCRIPT_FILE -> openTorchScript(model, options);
+            case ONNX_INT8_IN_MEMORY -> throw new IllegalStateException(model + ": int8 is quantized in memory only "
+                    + "for timing (repvgg bench)");
+        };
     }
 
     private static Classifier openDirectory(Path dir) throws IOException {
@@ -122,19 +102,16 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
         }
     }
 
-    /**
-     * ONNX Runtime on the directory's {@code model.onnx} when it is newer than the weights; otherwise
-     * the deploy network is exported in memory and checked against DJL's output before use.
-     */
-    private static Classifier openOnnx(Path dir, Options options) throws IOException {
+    /** ONNX Runtime on the directory's {@code model.onnx}, newer than its weights ({@code repvgg export}). */
+    private static Classifier openOnnxInDirectory(Path dir, Path onnx, Options options) throws IOException {
         ModelConfig config = ModelDirectory.readConfig(dir);
-        Path onnx = dir.resolve(ONNX_FILE);
-        Path weights = dir.resolve(ModelDirectory.WEIGHTS_FILE);
-        if (Files.isRegularFile(onnx) && Files.isRegularFile(weights)
-                && Files.getLastModifiedTime(onnx).compareTo(Files.getLastModifiedTime(weights)) >= 0) {
-            return new Classifier(dir.toString(), config.classes(), config.preprocessing(),
-                    OnnxRuntimeRunner.open(onnx, options.threads(), SHARES_CORES));
-        }
+        return new Classifier(dir.toString(), config.classes(), config.preprocessing(),
+                OnnxRuntimeRunner.open(onnx, options.threads(), SHARES_CORES));
+    }
+
+    /** ONNX Runtime on the directory's deploy network exported in memory, checked against DJL's output before use. */
+    private static Classifier openOnnxInMemory(Path dir, Options options) throws IOException {
+        ModelConfig config = ModelDirectory.readConfig(dir);
         try (NDManager manager = NDManager.newBaseManager()) {
             LoadedModel deploy = deployForm(dir, manager);
             byte[] bytes = OnnxExporter.toBytes(deploy.config(), NetworkWeights.of(deploy.network()));
@@ -215,10 +192,6 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
      * names and preprocessing come from the file's own metadata.
      */
     private static Classifier openOnnxFile(Path file, Options options) throws IOException {
-        if (options.engine() != Engine.ONNXRUNTIME) {
-            throw new IllegalArgumentException(file + ": an ONNX file runs on --engine onnxruntime only (onednn takes "
-                    + "a model directory)");
-        }
         OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(file, options.threads(), SHARES_CORES);
         try {
             OnnxModelInfo info = OnnxModelInfo.of(file, runner.metadata());
@@ -230,9 +203,6 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
     }
 
     private static Classifier openTorchScript(Path file, Options options) throws IOException {
-        if (options.engine() != Engine.PYTORCH) {
-            throw new IllegalArgumentException(file + ": a TorchScript file runs on --engine pytorch only");
-        }
         Optional<Map<String, String>> meta = TorchScriptScorer.metadata(file);
         if (meta.isPresent()) {
             // Written by 'repvgg export --format torchscript': it knows its classes and preprocessing.

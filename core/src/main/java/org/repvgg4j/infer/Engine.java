@@ -16,29 +16,15 @@ public enum Engine {
      */
     ONEDNN;
 
-    /**
-     * The engine preferred on this CPU: oneDNN where it has AVX-512, the instruction set its Winograd
-     * convolutions need (RepVGG-A0 deploy at 224x224 on the Zen 5 EPYC: 1.3-1.5x ONNX Runtime's speed
-     * at batch 32, the same at batch 1); ONNX Runtime elsewhere, which ran A0 faster than DJL's
-     * PyTorch engine at batch 1 and 32 (docs/BENCHMARKS.md, "Engine choice" and "oneDNN Winograd").
-     * {@link #defaultFor} narrows it down for one network.
-     */
-    public static final Engine DEFAULT = CpuFeatures.hasAvx512() ? ONEDNN : ONNXRUNTIME;
+    /** The engine preferred on this CPU: oneDNN with AVX-512, else ONNX Runtime ({@link EngineResolver}). */
+    public static final Engine DEFAULT = EngineResolver.preferred(CpuFeatures.hasAvx512());
 
-    /**
-     * The smallest input size at which oneDNN is the default. A0 deploy on the Zen 5 EPYC, oneDNN
-     * against ONNX Runtime (docs/BENCHMARKS.md, "oneDNN Winograd"): at 48x48 0.58x at batch 1 and 0.92x
-     * at batch 32; at 96 and 128 0.88-0.92x at batch 1 and 1.10-1.34x at batch 32; at 160 and 224 the
-     * same speed at batch 1 and 1.28-1.52x at batch 32.
-     */
-    public static final int ONEDNN_MIN_INPUT = 160;
+    /** The smallest input size at which oneDNN is the default ({@link EngineResolver#ONEDNN_MIN_INPUT}). */
+    public static final int ONEDNN_MIN_INPUT = EngineResolver.ONEDNN_MIN_INPUT;
 
-    /** The engine used when none is named for this network: {@link #DEFAULT} where oneDNN runs it well. */
+    /** The engine used when none is named for this network on this CPU ({@link EngineResolver}). */
     public static Engine defaultFor(RepVggSpec spec, int inputSize) {
-        if (DEFAULT == ONEDNN && (inputSize < ONEDNN_MIN_INPUT || spec.se())) {
-            return ONNXRUNTIME;
-        }
-        return DEFAULT;
+        return EngineResolver.defaultFor(EngineResolver.Network.of(spec, inputSize), DEFAULT == ONEDNN);
     }
 
     public String id() {

@@ -6,12 +6,16 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.repvgg4j.bench.OnnxRuntimeBench;
+import org.repvgg4j.export.OnnxExporter;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.weights.ModelConfig;
+import org.repvgg4j.weights.NetworkWeights;
+import org.repvgg4j.weights.Preprocessing;
 
 class OrtNativeCopiesTest {
 
@@ -33,7 +37,10 @@ class OrtNativeCopiesTest {
         RepVgg net = new RepVgg(RepVggSpec.parse("depths=1,1,1,1;widths=0.125,0.125,0.125,0.25"), Form.DEPLOY, 2);
         try (NDManager manager = NDManager.newBaseManager()) {
             net.initialize(manager, 16);
-            try (OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(OnnxRuntimeBench.fp32(net, 16), 1)) {
+            ModelConfig config = new ModelConfig(net.spec(), Form.DEPLOY, ModelConfig.numberedClasses(2),
+                    Preprocessing.imagenet(16), Map.of());
+            byte[] onnx = OnnxExporter.toBytes(config, NetworkWeights.of(net));
+            try (OnnxRuntimeRunner runner = OnnxRuntimeRunner.open(onnx, 1)) {
                 Set<Path> dirs = OrtNativeCopies.extractionDirectories(Files.readAllLines(Path.of("/proc/self/maps")));
 
                 assertThat(dirs).as("ONNX Runtime's libraries come from an extracted copy").isNotEmpty();

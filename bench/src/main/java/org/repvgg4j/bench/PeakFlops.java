@@ -13,11 +13,10 @@ import java.util.Locale;
  *   <li>Zen 5 (AMD family 26) has two full 512-bit FMA pipes per core: 2 x 16 lanes x 2 = 64.</li>
  *   <li>Zen 4 (AMD family 25 with AVX-512) splits AVX-512 instructions over two 256-bit FMA pipes:
  *       2 x 8 x 2 = 32.</li>
- *   <li>Intel Xeons with AMX tiles ({@code amx_tile} among the flags: Sapphire Rapids and later)
- *       have two 512-bit FMA units per core: 64. (The probe's clock is the one scalar code runs
- *       at; these parts lower it under heavy AVX-512 load, so the ceiling is an upper bound:
- *       on one such machine {@code tools/fma_peak.sh} measured 448 GFLOP/s on 2 cores against
- *       a computed 517.)</li>
+ *   <li>Intel processors with AMX tiles ({@code amx_tile} among the flags) have two 512-bit FMA
+ *       units per core: 64. (The probe's clock is the one scalar code runs at; these processors
+ *       lower it under heavy AVX-512 load, so the ceiling is an upper bound that
+ *       {@code tools/fma_peak.sh} can check against a measured FMA loop.)</li>
  *   <li>Anything else counts as two 256-bit FMA units (AVX2): 32.</li>
  * </ul>
  */

@@ -9,14 +9,14 @@ import java.util.concurrent.Executors;
 
 /**
  * Measures the clock the cores actually run at, which a virtual machine's /proc/cpuinfo does not
- * tell: it reports the host's nominal clock (2.1 GHz on our Zen 5 build machine, whose cores run
- * at about 3.4 GHz under load).
+ * tell: it reports the host's nominal clock, which may be well below the clock its cores run at
+ * under load.
  *
  * <p>The probe times a chain of 64-bit multiplies, each followed by an exclusive-or, in which each
  * step needs the previous result. On current x86-64 cores (Intel's and AMD's Zen) a 64-bit integer
  * multiply takes 3 cycles and the exclusive-or 1, so one step takes 4 cycles however wide the core
- * is: steps per second x 4 is the clock. On the build machine it agrees with a C loop of AVX-512
- * FMAs ({@code tools/fma_peak.sh}) to within 2%. The chain runs on as many threads as the benchmark
+ * is: steps per second x 4 is the clock. {@code tools/fma_peak.sh} cross-checks it with a C loop
+ * of AVX-512 FMAs (docs/BENCHMARKS.md has the comparison). The chain runs on as many threads as the benchmark
  * uses at once, because a core may boost less when its neighbours are busy.
  */
 public final class ClockProbe {

@@ -1,0 +1,66 @@
+package org.repvgg4j.cli;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.function.Consumer;
+import org.repvgg4j.bench.Measurement;
+import org.repvgg4j.bench.TrainStepBench;
+import org.repvgg4j.model.ConvolutionStrategy;
+import org.repvgg4j.model.RepVgg;
+import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.ConvolutionVerdicts;
+import org.repvgg4j.platform.TrainingConvolutions;
+
+/**
+ * Times training steps (forward, loss, backward, SGD update) of RepVGG's train form at each batch
+ * size, and chooses before libtorch loads how its convolutions run for this run's networks.
+ */
+final class TrainStepTimings {
+
+    private final BenchRun run;
+    private final int classes;
+    private final String freezeThrough;
+    private final InputStream lockstepInput;
+    private final ConvolutionStrategy convolutions;
+
+    /**
+     * {@code lockstepInput}: each step (warm-up included) waits for a line from it; null: steps run
+     * freely. {@code convolutions}: as {@link #chooseConvolutions} chose.
+     */
+    TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput,
+            ConvolutionStrategy convolutions) {
+        this.run = run;
+        this.classes = classes;
+        this.freezeThrough = freezeThrough;
+        this.lockstepInput = lockstepInput;
+        this.convolutions = convolutions;
+    }
+
+    /**
+     * Chooses, before the engine loads, how libtorch runs the convolutions of {@code archs} at this
+     * run's input size and batch sizes (instruction set, stride-2 layers, memory layout): this run's
+     * convolutions may be right with oneDNN's faster default kernels. For training steps and for
+     * forward passes on libtorch alike.
+     */
+    static TrainingConvolutions chooseConvolutions(List<RepVggSpec> archs, BenchRun run, boolean trainStep,
+            Integer threads, PrintWriter err) {
+        List<ConvolutionVerdicts.Workload> workloads = archs.stream().map(arch -> new ConvolutionVerdicts.Workload(
+                arch, run.imageSize(), new TreeSet<>(run.batches()), trainStep, threads)).toList();
+        return ConvolutionChoice.applyFor(workloads, err);
+    }
+
+    void time(List<RepVggSpec> archs, Consumer<Measurement> results) throws IOException {
+        for (RepVggSpec arch : archs) {
+            for (int batch : run.batches()) {
+                run.progress("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
+                results.accept(TrainStepBench.run(arch, classes, batch, run.imageSize(),
+                        RepVgg.lastFrozenStage(freezeThrough), run.warmup(), run.iterations(),
+                        lockstepInput != null ? new LineLockstep(lockstepInput, run.out()) : TrainStepBench.Pacer.NONE,
+                        convolutions));
+            }
+        }
+    }
+}
