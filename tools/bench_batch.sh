@@ -46,7 +46,7 @@ throughput() {
   echo "== A0 deploy, batch $batch, engine $engine, $(wc -l < "$work/photos.txt") JPEGs of 500x375"
   # Warm the page cache so both runs read from memory.
   cat "$work"/photos/*.jpg > /dev/null
-  model=$(repvgg bench --arch A0 --form deploy --classes 1000 --batch "$batch" --engine "$engine" --warmup 3 \
+  model=$(repvgg bench --arch A0 --form deploy --classes 1000 --batch-size "$batch" --engine "$engine" --warmup 3 \
       --iterations 15 --json 2>/dev/null | tail -1)
   rm -rf "$work/results"
   e2e=$(repvgg batch --model "$work/a0" --lists "$work/photos.txt" --out "$work/results" --batch-size "$batch" \
@@ -90,7 +90,7 @@ print(f'peak RSS at 100k / at 10k: {b / a:.3f}')"
 engines() {
   echo "== A0 deploy, PyTorch vs ONNX Runtime (224x224, default threads)"
   for b in 1 32; do
-    repvgg bench --arch A0 --form deploy --batch "$b" --engine both --warmup 3 --iterations 15 2>/dev/null | tail -3
+    repvgg bench --arch A0 --form deploy --batch-size "$b" --engine both --warmup 3 --iterations 15 2>/dev/null | tail -3
   done
 }
 

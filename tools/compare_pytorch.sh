@@ -56,9 +56,9 @@ for round in $(seq 1 "$rounds"); do
       --baseline squeezenet1_1 --baseline resnet18 --batch "$batches" --threads "$threads" \
       --warmup "$warmup" --iterations "$iterations") > "$work/pytorch.$round.jsonl"
   echo "round $round/$rounds: timing repvgg4j ($threads threads) ..." >&2
-  "$repvgg" bench --model "$work/train" --form both --engine all --batch "$batches" --threads "$threads" \
+  "$repvgg" bench --model "$work/train" --form both --engine all --batch-size "$batches" --threads "$threads" \
       --warmup "$warmup" --iterations "$iterations" --json > "$work/ours.$round.jsonl"
-  "$repvgg" bench --arch squeezenet1_1 --arch resnet18 --batch "$batches" --threads "$threads" \
+  "$repvgg" bench --arch squeezenet1_1 --arch resnet18 --batch-size "$batches" --threads "$threads" \
       --warmup "$warmup" --iterations "$iterations" --gemm-size 0 --json >> "$work/ours.$round.jsonl"
 done
 

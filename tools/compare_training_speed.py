@@ -61,7 +61,7 @@ class Ours:
 
     def __init__(self, command, args):
         self.proc = subprocess.Popen(
-            command + ["--batch", str(args.batch), "--image-size", str(args.size), "--classes", str(args.classes),
+            command + ["--batch-size", str(args.batch), "--image-size", str(args.size), "--classes", str(args.classes),
                        "--warmup", str(args.warmup), "--iterations", str(args.iterations),
                        "--gemm-size", "0", "--lockstep", "--json"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)

@@ -65,7 +65,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
             description = "RepVGG form: train, deploy or both (default: ${DEFAULT-VALUE}); baselines have one form")
     String form;
 
-    @Option(names = "--batch", split = ",", defaultValue = "1,32", description = "batch sizes (default: ${DEFAULT-VALUE})")
+    @Option(names = "--batch-size", split = ",", defaultValue = "1,32", description = "batch sizes (default: ${DEFAULT-VALUE})")
     List<Integer> batches;
 
     @Option(names = "--image-size", defaultValue = "224", description = "input size (default: ${DEFAULT-VALUE})")
@@ -103,6 +103,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "one JSON object per measurement instead of a table")
     boolean json;
+
+    @Option(names = "--quiet", description = "no progress lines on standard error, only the results")
+    boolean quiet;
 
     @Option(names = "--chart", paramLabel = "FILE.png", description = "also draw images/s per measurement as a PNG bar chart")
     Path chart;
@@ -180,7 +183,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         }
-        BenchRun run = new BenchRun(batches, imageSize, warmup, iterations, json, out(), err());
+        BenchRun run = new BenchRun(batches, imageSize, warmup, iterations, json, quiet, out(), err());
         ConvolutionStrategy convolutions = TrainingConvolutions.unchecked();
         if (model == null && (trainStep || engines.contains(Engine.PYTORCH))
                 && networks.stream().allMatch(n -> n instanceof RepVggSpec)) {

@@ -8,12 +8,12 @@ import java.util.List;
  * untimed and timed runs, and where its lines go (with --json standard output carries one object per
  * line, so progress lines are left out).
  */
-record BenchRun(List<Integer> batches, int imageSize, int warmup, int iterations, boolean json, PrintWriter out,
-        PrintWriter err) {
+record BenchRun(List<Integer> batches, int imageSize, int warmup, int iterations, boolean json, boolean quiet,
+        PrintWriter out, PrintWriter err) {
 
-    /** A progress line on standard error, unless --json. */
+    /** A progress line on standard error, unless --json or --quiet. */
     void progress(String format, Object... args) {
-        if (!json) {
+        if (!json && !quiet) {
             err.printf(format, args);
         }
     }

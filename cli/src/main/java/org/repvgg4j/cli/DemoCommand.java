@@ -62,7 +62,8 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
     /** Grad-CAM over stage 2's output: 6x6 at the demo's 48x48, where the last stage is 2x2. */
     private static final String CAM_LAYER = "stage2";
 
-    @Option(names = "--data", description = "folder of class folders (default: the repository's examples/fashion-mnist)")
+    @Option(names = "--input", paramLabel = "DIR",
+            description = "folder of class folders, as split takes it (default: the repository's examples/fashion-mnist)")
     Path data;
 
     @Option(names = "--out", defaultValue = "runs/demo", description = "working directory, recreated (default: ${DEFAULT-VALUE})")
@@ -76,6 +77,9 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--image-size", defaultValue = "48", description = "training crop (default: ${DEFAULT-VALUE})")
     int imageSize;
+
+    @Option(names = "--quiet", description = "no steps, progress or epoch lines: errors and the summary only")
+    boolean quiet;
 
     @Option(names = "--bench-size", defaultValue = "224", description = "input size for the timing step (default: ${DEFAULT-VALUE})")
     int benchSize;
@@ -94,7 +98,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
 
         step("1/5 split %s -> %s (val ratio 0.2, seed 0)", dataset, split);
         DatasetSplitter.Report report = DatasetSplitter.split(dataset, split, 0.2, 0, false);
-        out().printf("    %d classes, %d train / %d val images%n", report.classes().size(), report.trainImages(),
+        steps().printf("    %d classes, %d train / %d val images%n", report.classes().size(), report.trainImages(),
                 report.valImages());
 
         step("2/5 train RepVGG-%s, %d epochs at %dx%d -> %s", arch.name(), epochs, imageSize, imageSize, run);
@@ -102,11 +106,11 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                         split.resolve("annotations.txt"))
                 .arch(arch.name()).imageSize(imageSize).epochs(epochs).lr(LEARNING_RATE).warmupEpochs(1)
                 .cropScale(MIN_CROP_SCALE, Recipe.MAX_CROP_SCALE).cropRatio(EVAL_CROP_RATIO).build();
-        TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err());
+        TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err(), quiet);
 
         step("3/5 convert: best epoch (%d) folded into one 3x3 conv per block -> %s", trained.best().epoch(),
                 run.resolve("deploy"));
-        out().println("    check: " + trained.deployCheck());
+        steps().println("    check: " + trained.deployCheck());
 
         step("4/5 evaluate the deploy model on %s", split.resolve("val.txt"));
         EvalResult deployScore;
@@ -122,10 +126,10 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                     new ListDataset.Options(64, false, false, 0, Runtime.getRuntime().availableProcessors(), 4))) {
                 deployScore = Evaluation.run(deploy.network(), valData, manager);
             }
-            out().printf(Locale.ROOT, "    deploy model: top-1 %.4f, top-5 %.4f on %d images%n",
+            steps().printf(Locale.ROOT, "    deploy model: top-1 %.4f, top-5 %.4f on %d images%n",
                     deployScore.top1(), deployScore.top5(), deployScore.images());
             int pictures = explainOnePerClass(deploy, samples, manager);
-            out().printf("    Grad-CAM (%s) of the first validation image of each class -> %s (%d pictures)%n",
+            steps().printf("    Grad-CAM (%s) of the first validation image of each class -> %s (%d pictures)%n",
                     CAM_LAYER, out.resolve("cam"), pictures);
 
             boolean bf16 = bf16RunsNatively();
@@ -155,7 +159,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                 }
             }
         }
-        BenchCommand.printTable(timings, out());
+        BenchCommand.printTable(timings, steps());
         endStep();
 
         Complexity trainCost = Complexity.of(arch, Form.TRAIN, report.classes().size(), benchSize);
@@ -236,7 +240,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         Path base = home != null ? Path.of(home) : Path.of("");
         Path data = base.resolve("examples").resolve("fashion-mnist");
         if (!Files.isDirectory(data)) {
-            throw new IllegalArgumentException(data.toAbsolutePath() + " not found; pass --data DIR (a folder of class folders)");
+            throw new IllegalArgumentException(data.toAbsolutePath() + " not found; pass --input DIR (a folder of class folders)");
         }
         return data;
     }
@@ -261,7 +265,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
     /** Starts a step: prints its title and how long the step before it took. */
     private void step(String format, Object... args) {
         endStep();
-        out().printf("== " + format + "%n", args);
+        steps().printf("== " + format + "%n", args);
         stepName = String.format(format, args).replaceAll("^(\\d+/\\d+ \\w+).*", "$1");
         stepStarted = System.nanoTime();
     }
@@ -270,8 +274,13 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
         if (stepName != null) {
             double seconds = (System.nanoTime() - stepStarted) / 1e9;
             stepSeconds.put(stepName, seconds);
-            out().printf(Locale.ROOT, "   (%s: %.1f s)%n", stepName, seconds);
+            steps().printf(Locale.ROOT, "   (%s: %.1f s)%n", stepName, seconds);
             stepName = null;
         }
+    }
+
+    /** Where the steps and their numbers go: standard output, or nowhere with --quiet (the summary remains). */
+    private java.io.PrintWriter steps() {
+        return quiet ? new java.io.PrintWriter(java.io.Writer.nullWriter()) : out();
     }
 }

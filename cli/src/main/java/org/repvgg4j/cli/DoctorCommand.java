@@ -38,7 +38,7 @@ final class DoctorCommand extends Subcommand implements Callable<Integer> {
             description = "input sizes, comma-separated (default: ${DEFAULT-VALUE})")
     List<Integer> imageSizes;
 
-    @Option(names = "--batch", split = ",", defaultValue = "4",
+    @Option(names = "--batch-size", split = ",", defaultValue = "4", paramLabel = "N",
             description = "batch sizes, comma-separated (default: ${DEFAULT-VALUE}); oneDNN picks its kernels per batch size")
     List<Integer> batches;
 

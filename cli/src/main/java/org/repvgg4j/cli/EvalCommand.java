@@ -36,14 +36,22 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--json", description = "print the summary as one JSON object")
     boolean json;
 
-    @Option(names = "--batch-size", defaultValue = "32", description = "default: ${DEFAULT-VALUE}")
+    @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N",
+            description = "images per forward pass (default: ${DEFAULT-VALUE})")
     int batchSize;
 
-    @Option(names = "--workers", description = "image decoding threads (default: one per core)")
+    @Option(names = "--workers", paramLabel = "N", description = "image decoding threads (default: one per core)")
     Integer workers;
+
+    @Option(names = "--quiet", description = "no progress: errors and the report only")
+    boolean quiet;
 
     @Override
     public Integer call() throws Exception {
+        if (batchSize < 1 || (workers != null && workers < 1)) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--batch-size and --workers must be at least 1");
+        }
         try (Classifier classifier = model.open(); NDManager manager = NDManager.newBaseManager()) {
             List<String> classes = classifier.classes();
             ListFile file = ListFile.read(list);
@@ -63,7 +71,7 @@ final class EvalCommand extends Subcommand implements Callable<Integer> {
             ClassificationReport report = new ClassificationReport(classes);
             ReportFiles files = new ReportFiles(report);
             int threads = workers != null ? workers : Runtime.getRuntime().availableProcessors();
-            ProgressLine bar = new ProgressLine(err());
+            ProgressLine bar = ProgressLine.of(err(), quiet);
             long started = System.nanoTime();
             int skipped;
             List<String> problems;

@@ -41,7 +41,7 @@ import picocli.CommandLine.Option;
             "ONNX Runtime (TorchScript: libtorch) on a random batch and kept only if its logits",
             "equal ours (DJL) within 1e-4 of the output scale.",
             "--precision bf16 --format torchscript writes the network in bfloat16 (half the file; oneDNN's bf16",
-            "kernels on AMX or AVX512-BF16), checked within " + TorchScriptExporter.BF16_TOLERANCE_TEXT + " of the output scale.",
+            "kernels on AMX or AVX512-BF16), checked within " + TorchScriptExporter.BF16_TOLERANCE_PERCENT + "%% of the output scale.",
             "--precision int8 writes a statically quantized model instead (QDQ: int8 weights",
             "per output channel, uint8 activations calibrated on --calibration images); it is",
             "checked against fp32 on other images of the list and kept if their top-1 classes",

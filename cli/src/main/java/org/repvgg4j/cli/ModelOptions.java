@@ -34,7 +34,7 @@ final class ModelOptions {
 
     @Option(names = "--precision", defaultValue = "fp32", paramLabel = "fp32|bf16",
             description = {"bf16: run a model directory's deploy form in bfloat16 on libtorch (its TorchScript export,",
-                "made in memory and checked against fp32 within 5%); fast where the CPU has AMX or AVX512-BF16"})
+                "made in memory and checked against fp32 within 5%%); fast where the CPU has AMX or AVX512-BF16"})
     String precision;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",

@@ -2,11 +2,10 @@ package org.repvgg4j.cli;
 
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import java.util.stream.IntStream;
 import org.repvgg4j.infer.Classifier;
+import org.repvgg4j.infer.Scores;
 import org.repvgg4j.io.Npy;
 import org.repvgg4j.io.NpyArray;
 import picocli.CommandLine.ArgGroup;
@@ -50,19 +49,22 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--save-logits", paramLabel = "FILE.npy", description = "write the logits [N, classes] as float32 .npy")
     Path saveLogits;
 
-    @Option(names = "--top", defaultValue = "5", description = "classes to print per input (default: ${DEFAULT-VALUE})")
-    int top;
+    @Option(names = "--top-k", defaultValue = "5", paramLabel = "K",
+            description = "classes to print per input (default: ${DEFAULT-VALUE})")
+    int topK;
 
-    @Option(names = "--batch", defaultValue = "32", description = "inputs per forward pass (default: ${DEFAULT-VALUE})")
-    int batch;
+    @Option(names = "--batch-size", defaultValue = "32", paramLabel = "N",
+            description = "inputs per forward pass (default: ${DEFAULT-VALUE})")
+    int batchSize;
 
     /** Rows printed before the rest are only counted; the logits file always has all of them. */
     private static final int PRINTED_ROWS = 10;
 
     @Override
     public Integer call() throws Exception {
-        if (batch < 1) {
-            throw new IllegalArgumentException("--batch must be at least 1");
+        if (batchSize < 1 || topK < 1) {
+            throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+                    "--batch-size and --top-k must be at least 1");
         }
         if ((input == null) == images.isEmpty()) {
             throw new picocli.CommandLine.ParameterException(spec.commandLine(),
@@ -104,10 +106,8 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
                     continue;
                 }
                 float[] l = classifier.logits(chw, 1)[0];
-                double max = IntStream.range(0, l.length).mapToDouble(i -> l[i]).max().orElse(0);
-                double sum = IntStream.range(0, l.length).mapToDouble(i -> Math.exp(l[i] - max)).sum();
-                List<Integer> best = IntStream.range(0, l.length).boxed()
-                        .sorted(Comparator.comparingDouble(i -> -l[i])).limit(Math.min(top, l.length)).toList();
+                double[] p = Scores.probabilities(l);
+                int[] best = Scores.topK(l, topK);
                 if (json) {
                     JsonObject o = new JsonObject();
                     o.addProperty("path", image.toString());
@@ -116,7 +116,7 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
                         JsonObject c = new JsonObject();
                         c.addProperty("class", names.get(i));
                         c.addProperty("index", i);
-                        c.addProperty("score", Math.exp(l[i] - max) / sum);
+                        c.addProperty("score", p[i]);
                         topk.add(c);
                     }
                     o.add("top", topk);
@@ -124,7 +124,7 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
                 } else {
                     StringBuilder line = new StringBuilder(image.toString()).append(':');
                     for (int i : best) {
-                        line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), Math.exp(l[i] - max) / sum));
+                        line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), p[i]));
                     }
                     out().println(line);
                 }
@@ -165,8 +165,8 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
         int per = (int) (s[1] * s[2] * s[3]);
         float[] all = x.toFloats();
         float[][] out = new float[n][];
-        for (int start = 0; start < n; start += batch) {
-            int count = Math.min(batch, n - start);
+        for (int start = 0; start < n; start += batchSize) {
+            int count = Math.min(batchSize, n - start);
             float[][] rows = classifier.scorer().logits(Arrays.copyOfRange(all, start * per, (start + count) * per),
                     count, (int) s[2]);
             System.arraycopy(rows, 0, out, start, count);
@@ -175,15 +175,12 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
     }
 
     private void printTop(float[][] logits, List<String> names) {
-        int k = Math.min(top, names.size());
         for (int row = 0; row < Math.min(logits.length, PRINTED_ROWS); row++) {
-            float[] l = logits[row];
-            double max = IntStream.range(0, l.length).mapToDouble(i -> l[i]).max().orElse(0);
-            double sum = IntStream.range(0, l.length).mapToDouble(i -> Math.exp(l[i] - max)).sum();
+            double[] p = Scores.probabilities(logits[row]);
             StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%d:", row));
-            IntStream.range(0, l.length).boxed().sorted(Comparator.comparingDouble(i -> -l[i])).limit(k)
-                    .forEach(i -> line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i),
-                            Math.exp(l[i] - max) / sum)));
+            for (int i : Scores.topK(logits[row], topK)) {
+                line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), p[i]));
+            }
             out().println(line);
         }
         if (logits.length > PRINTED_ROWS) {

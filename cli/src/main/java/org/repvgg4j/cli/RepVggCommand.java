@@ -57,6 +57,7 @@ public final class RepVggCommand implements Runnable {
         CommandLine cli = new CommandLine(new RepVggCommand());
         cli.setParameterExceptionHandler(RepVggCommand::badParameters);
         cli.setExecutionExceptionHandler(RepVggCommand::failed);
+        OptionAliases.install(cli);
         return cli;
     }
 

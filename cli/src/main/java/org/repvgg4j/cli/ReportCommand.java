@@ -22,7 +22,7 @@ final class ReportCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--results", required = true, paramLabel = "DIR", description = "a 'repvgg batch' results folder")
     Path results;
 
-    @Option(names = "--labels", required = true, paramLabel = "LIST", description = "labelled list (<image path> <label>)")
+    @Option(names = "--list", required = true, paramLabel = "LIST", description = "labelled list (<image path> <label>)")
     Path labels;
 
     @Option(names = "--classes", required = true, paramLabel = "FILE", description = "class file (annotations.txt)")

@@ -33,6 +33,9 @@ final class SplitCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "which random split (default: ${DEFAULT-VALUE})")
     long seed;
 
+    @Option(names = "--quiet", description = "no class table: the summary line and warnings only")
+    boolean quiet;
+
     @Option(names = "--link",
             description = "hard-link the images instead of copying them (no extra space; symbolic links, then copies, where that fails)")
     boolean link;
@@ -46,7 +49,9 @@ final class SplitCommand extends Subcommand implements Callable<Integer> {
         DatasetSplitter.Report report = DatasetSplitter.split(input, out, valRatio, seed, link);
         out().printf(Locale.ROOT, "split %s -> %s (val ratio %s, seed %d): %d class%s%n",
                 input, out, valRatio, seed, report.classes().size(), report.classes().size() == 1 ? "" : "es");
-        ClassTable.print(out(), report.classes());
+        if (!quiet) {
+            ClassTable.print(out(), report.classes());
+        }
         DatasetSplitter.Placement p = report.placement();
         out().printf("wrote %s, train.txt (%d images), val.txt (%d images); %s%n", out.resolve("annotations.txt"),
                 report.trainImages(), report.valImages(), placed(p));

@@ -137,6 +137,9 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--resume", description = "continue the run in this directory from its last finished epoch")
     Path resume;
 
+    @Option(names = "--quiet", description = "no progress and no line per epoch: errors and the final result only")
+    boolean quiet;
+
     @Override
     public Integer call() throws Exception {
         if ((fresh == null) == (resume == null)) {
@@ -151,7 +154,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
             runDir = fresh.out;
             settings = settingsOf(fresh);
         }
-        TrainingRun.Result result = train(runDir, settings, resume != null, out(), err());
+        TrainingRun.Result result = train(runDir, settings, resume != null, out(), err(), quiet);
         out().printf(Locale.ROOT, "best val top-1 %.4f (epoch %d); deploy model in %s%n",
                 result.best().valTop1(), result.best().epoch(), runDir.resolve("deploy"));
         return 0;
@@ -179,27 +182,34 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
         return settings.build();
     }
 
-    /** Reads and checks the lists (all problems before any training), then trains with a progress bar. */
+    /**
+     * Reads and checks the lists (all problems before any training), then trains: on a terminal with a
+     * progress bar per epoch, elsewhere with one line per epoch, with {@code quiet} without either.
+     */
     static TrainingRun.Result train(Path runDir, TrainSettings settings, boolean resume, java.io.PrintWriter out,
-            java.io.PrintWriter err) throws IOException {
+            java.io.PrintWriter err, boolean quiet) throws IOException {
         Path classFile = Path.of(settings.classFile());
         ClassIndex classes = ClassIndex.read(classFile);
         List<Sample> train = samples(Path.of(settings.trainList()), classes, classFile);
         List<Sample> val = samples(Path.of(settings.valList()), classes, classFile);
-        out.printf(Locale.ROOT, "%s RepVGG-%s on %d training / %d validation images, %d classes, %dx%d, "
+        java.io.PrintWriter steps = quiet ? new java.io.PrintWriter(java.io.Writer.nullWriter()) : out;
+        steps.printf(Locale.ROOT, "%s RepVGG-%s on %d training / %d validation images, %d classes, %dx%d, "
                         + "%d epochs, batch %d, lr %.4g%n", resume ? "resuming" : "training", settings.spec().name(),
                 train.size(), val.size(), classes.size(), settings.imageSize(), settings.imageSize(), settings.epochs(),
                 settings.batchSize(), settings.lr());
         if (!settings.extras().isEmpty()) {
-            out.println("  with " + String.join(", ", settings.extras()));
+            steps.println("  with " + String.join(", ", settings.extras()));
         }
         List<ConvolutionVerdicts.Workload> workloads = List.of(ConvolutionVerdicts.Workload.training(settings.spec(),
                 settings.imageSize(), settings.batchSize(), val.size()));
         TrainingConvolutions convolutions = ConvolutionChoice.applyFor(workloads, err);
-        ProgressLine bar = new ProgressLine(err);
+        ProgressLine bar = ProgressLine.of(err, quiet);
         return TrainingRun.run(runDir, settings, convolutions, classes, train, val, resume, new TrainingRun.Listener() {
             @Override
             public void batch(int epoch, int batch, int batches, double loss, double imagesPerSecond) {
+                if (bar.style() != ProgressLine.Style.REDRAW) {
+                    return; // in a log, the epoch's line below is its progress
+                }
                 bar.update(String.format(Locale.ROOT, "epoch %d/%d", epoch, settings.epochs()), batch, batches,
                         String.format(Locale.ROOT, "loss %.4f %.1f img/s", loss, imagesPerSecond),
                         imagesPerSecond, (double) (batches - batch) * settings.batchSize());
@@ -208,7 +218,7 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
             @Override
             public void epoch(EpochMetrics m, boolean best) {
                 bar.finish();
-                out.printf(Locale.ROOT, "epoch %d/%d  lr %.3g  train loss %.4f top-1 %.4f  val loss %.4f top-1 %.4f "
+                steps.printf(Locale.ROOT, "epoch %d/%d  lr %.3g  train loss %.4f top-1 %.4f  val loss %.4f top-1 %.4f "
                                 + "top-5 %.4f  %.1f img/s  %.1f s%s%n", m.epoch(), settings.epochs(), m.lr(), m.trainLoss(),
                         m.trainTop1(), m.valLoss(), m.valTop1(), m.valTop5(), m.imagesPerSecond(), m.seconds(),
                         best ? "  (best)" : "");

@@ -210,4 +210,86 @@ class BatchCommandTest {
         assertThat(run.exit()).isEqualTo(1);
         assertThat(run.err()).contains("repvgg_deploy.pt: a TorchScript file has no class names; give --classes");
     }
+
+    /** What is in {@code folder}, recursively, as relative paths. */
+    private static List<String> contents(Path folder) throws Exception {
+        try (Stream<Path> files = Files.walk(folder)) {
+            return files.map(p -> folder.relativize(p).toString()).sorted().toList();
+        }
+    }
+
+    @Test
+    void aFolderOfImagesIsScoredAsOneUnlabelledListNamedAfterIt() throws Exception {
+        Path photos = StripeImages.write(tmp.resolve("photos"), 3, 2);
+        Files.writeString(photos.resolve("notes.txt"), "not an image\n");
+        Files.writeString(photos.resolve("horizontal").resolve("broken.jpg"), "not a JPEG either\n");
+        Files.createDirectories(photos.resolve(".thumbnails"));
+        Files.copy(photos.resolve("vertical").resolve("000.png"), photos.resolve(".thumbnails").resolve("000.png"));
+        List<String> before = contents(photos);
+        // the images by extension, hidden ones left out, in path order
+        List<String> expected = List.of("horizontal/000.png", "horizontal/001.png", "horizontal/002.png",
+                "horizontal/broken.jpg", "vertical/000.png", "vertical/001.png", "vertical/002.png").stream()
+                .map(name -> photos.resolve(name).toString()).toList();
+        Path model = model("16");
+
+        Path out = tmp.resolve("from-folder");
+        CommandsTest.Run run = repvgg("batch", "--model", model.toString(), "--images", photos.toString(),
+                "--out", out.toString(), "--batch-size", "2", "--engine", "pytorch", "--json");
+        assertThat(run.exit()).as(run.err()).isZero();
+        JsonObject summary = JsonParser.parseString(run.out().strip()).getAsJsonObject();
+        assertThat(summary.get("rows").getAsInt()).isEqualTo(7);
+        assertThat(summary.get("errors").getAsInt()).isEqualTo(1);
+        assertThat(contents(photos)).as("nothing written into the user's folder").isEqualTo(before);
+        List<List<String>> rows = rows(out.resolve("photos.csv"));
+        assertThat(rows.stream().map(row -> row.get(0)).toList()).isEqualTo(expected);
+        assertThat(rows.get(3).get(rows.get(3).size() - 1)).contains("broken.jpg");
+
+        // the same as a list file of the same images
+        Path list = Files.write(tmp.resolve("photos.txt"), expected);
+        Path fromList = tmp.resolve("from-list");
+        assertThat(repvgg("batch", "--model", model.toString(), "--list", list.toString(), "--out", fromList.toString(),
+                "--batch-size", "2", "--engine", "pytorch").exit()).isZero();
+        assertThat(Files.readAllLines(out.resolve("photos.csv")))
+                .isEqualTo(Files.readAllLines(fromList.resolve("photos.csv")));
+        float[] a = Npy.read(out.resolve("photos.npy")).toFloats();
+        float[] b = Npy.read(fromList.resolve("photos.npy")).toFloats();
+        assertThat(a).hasSize(14).usingElementComparator(Float::compare).containsExactly(b);
+
+        // run again: the shard is finished and skipped
+        CommandsTest.Run again = repvgg("batch", "--model", model.toString(), "--images", photos.toString(),
+                "--out", out.toString(), "--engine", "pytorch", "--json");
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(JsonParser.parseString(again.out().strip()).getAsJsonObject().get("shards_skipped").getAsInt())
+                .isEqualTo(1);
+    }
+
+    @Test
+    void aFolderWithoutImagesIsRefused() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        Files.writeString(empty.resolve("readme.txt"), "no images here\n");
+        CommandsTest.Run run = repvgg("batch", "--model", model("16").toString(), "--images", empty.toString(),
+                "--out", tmp.resolve("out").toString());
+        assertThat(run.exit()).isEqualTo(1);
+        assertThat(run.err()).contains(empty + ": no images (bmp, gif, jpeg, jpg, png, webp)");
+    }
+
+    @Test
+    void batchProgressInALogIsAFewPlainLinesAndQuietIsNone() throws Exception {
+        Path lists = tmp.resolve("lists");
+        lists(lists, 1, 40);
+        Path model = model("16");
+        CommandsTest.Run run = repvgg("batch", "--model", model.toString(), "--list", lists.toString(),
+                "--out", tmp.resolve("a").toString(), "--batch-size", "1", "--engine", "pytorch");
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).doesNotContain("\r");
+        List<String> progress = run.err().lines().filter(line -> line.startsWith("batch ")).toList();
+        assertThat(progress).hasSizeBetween(1, ProgressLine.LINES_PER_LOOP);
+        assertThat(progress.get(progress.size() - 1)).startsWith("batch 40/40 (100%)");
+
+        CommandsTest.Run quiet = repvgg("batch", "--model", model.toString(), "--list", lists.toString(),
+                "--out", tmp.resolve("b").toString(), "--engine", "pytorch", "--quiet");
+        assertThat(quiet.exit()).as(quiet.err()).isZero();
+        assertThat(quiet.err()).doesNotContain("batch ");
+        assertThat(quiet.out()).contains("40 image(s)");
+    }
 }

@@ -207,4 +207,34 @@ class TrainCommandTest {
                 .as("no half-written directories left").isEmpty();
         assertThat(new File(run.resolve("deploy").toString())).exists();
     }
+
+    /** Standard output and error to one file, as {@code repvgg train ... > train.log 2>&1} writes it. */
+    @Test
+    void aTrainingLogInAFileHasOneLinePerEpochAndNoRedraws(@TempDir Path tmp) throws Exception {
+        int epochs = 3;
+        Path log = tmp.resolve("train.log");
+        Process process = startRepvgg(log, trainArgs(tmp.resolve("run"), epochs));
+        assertThat(process.waitFor(5, TimeUnit.MINUTES)).isTrue();
+        String text = Files.readString(log);
+        assertThat(process.exitValue()).as(text).isZero();
+        assertThat(text).doesNotContain("\r");
+        List<String> epochLines = text.lines().filter(line -> line.startsWith("epoch ")).toList();
+        assertThat(epochLines).hasSize(epochs);
+        for (int e = 1; e <= epochs; e++) {
+            assertThat(epochLines.get(e - 1)).startsWith("epoch " + e + "/" + epochs + "  lr");
+        }
+        assertThat(text.lines().filter(line -> line.contains("/" + epochs + " ") && line.contains("img/s")).count())
+                .as("progress lines in:%n%s", text).isEqualTo(epochs);
+    }
+
+    @Test
+    void quietTrainingPrintsTheResultOnly(@TempDir Path tmp) throws Exception {
+        CommandsTest.Run run = repvgg(trainArgs(tmp.resolve("run"), 2, "--quiet"));
+        assertThat(run.exit()).as(run.err()).isZero();
+        assertThat(run.err()).doesNotContain("\r").doesNotContain("epoch ");
+        assertThat(run.out()).doesNotContain("epoch 1/2").doesNotContain("training RepVGG");
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines.get(lines.size() - 1)).startsWith("best val top-1 ");
+        assertThat(metricsLines(tmp.resolve("run"))).hasSize(3);
+    }
 }

@@ -25,7 +25,7 @@ public final class Annotator {
      */
     public record Report(Path dataset, List<ClassCounts> classes, boolean classFileExisted, List<String> appended,
             List<String> withoutImages, List<String> emptyFolders, List<ImageFiles.Unreadable> unreadable,
-            List<Path> notImages, List<Path> looseFiles, boolean hasVal) {
+            List<Path> notImages, List<Path> looseFiles, boolean hasVal) implements ClassCounts.Summary {
 
         public Report {
             classes = List.copyOf(classes);
@@ -35,14 +35,6 @@ public final class Annotator {
             unreadable = List.copyOf(unreadable);
             notImages = List.copyOf(notImages);
             looseFiles = List.copyOf(looseFiles);
-        }
-
-        public int trainImages() {
-            return classes.stream().mapToInt(ClassCounts::train).sum();
-        }
-
-        public int valImages() {
-            return classes.stream().mapToInt(ClassCounts::val).sum();
         }
 
         /** Classes with val images but no training images: the network cannot learn them. */

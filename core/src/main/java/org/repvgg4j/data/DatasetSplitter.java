@@ -29,7 +29,7 @@ public final class DatasetSplitter {
      */
     public record Report(Path input, Path out, List<ClassCounts> classes, List<String> emptyClasses,
             List<ImageFiles.Unreadable> unreadable, List<Path> notImages, List<Path> looseFiles,
-            Placement placement, boolean inputLooksSplit) {
+            Placement placement, boolean inputLooksSplit) implements ClassCounts.Summary {
 
         public Report {
             classes = List.copyOf(classes);
@@ -37,14 +37,6 @@ public final class DatasetSplitter {
             unreadable = List.copyOf(unreadable);
             notImages = List.copyOf(notImages);
             looseFiles = List.copyOf(looseFiles);
-        }
-
-        public int trainImages() {
-            return classes.stream().mapToInt(ClassCounts::train).sum();
-        }
-
-        public int valImages() {
-            return classes.stream().mapToInt(ClassCounts::val).sum();
         }
 
         /** Things the user should know about, one sentence each. */

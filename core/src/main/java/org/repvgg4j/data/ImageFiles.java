@@ -103,16 +103,7 @@ public final class ImageFiles {
      * bytes of no image format; or a name a list file cannot hold) and other files.
      */
     public static Listing list(Path folder) throws IOException {
-        List<Path> files;
-        try (Stream<Path> walk = Files.walk(folder)) {
-            files = walk.filter(p -> !p.equals(folder))
-                    .filter(p -> !hiddenBelow(folder, p))
-                    .filter(Files::isRegularFile)
-                    .sorted(Comparator.comparing(p -> relativeName(folder, p)))
-                    .toList();
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
+        List<Path> files = files(folder);
         List<Path> images = new ArrayList<>();
         List<Unreadable> unreadable = new ArrayList<>();
         List<Path> others = new ArrayList<>();
@@ -144,6 +135,28 @@ public final class ImageFiles {
             }
         }
         return new Listing(images, unreadable, others);
+    }
+
+    /**
+     * The files under {@code folder} (recursively, not following linked folders, skipping hidden files
+     * and folders) whose extension names an image format, in the order of their relative paths, so that
+     * the same folder always gives the same order. Their content is not read.
+     */
+    public static List<Path> withImageExtension(Path folder) throws IOException {
+        return files(folder).stream().filter(ImageFiles::hasImageExtension).toList();
+    }
+
+    /** Every regular file under {@code folder} but hidden ones, sorted by relative path. */
+    private static List<Path> files(Path folder) throws IOException {
+        try (Stream<Path> walk = Files.walk(folder)) {
+            return walk.filter(p -> !p.equals(folder))
+                    .filter(p -> !hiddenBelow(folder, p))
+                    .filter(Files::isRegularFile)
+                    .sorted(Comparator.comparing(p -> relativeName(folder, p)))
+                    .toList();
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
     }
 
     /** The path of {@code file} relative to {@code folder}, with {@code /} separators. */

@@ -12,6 +12,7 @@ import java.nio.DoubleBuffer;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
+import org.repvgg4j.infer.Scores;
 import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.RepVgg;
 import org.repvgg4j.model.RepVggBlock;
@@ -46,15 +47,7 @@ public final class GradCam implements AutoCloseable {
 
         /** Softmax probability of the explained class. */
         public double probability() {
-            double max = Double.NEGATIVE_INFINITY;
-            for (double l : logits) {
-                max = Math.max(max, l);
-            }
-            double sum = 0;
-            for (double l : logits) {
-                sum += Math.exp(l - max);
-            }
-            return Math.exp(logits[classIndex] - max) / sum;
+            return Scores.softmax(logits)[classIndex];
         }
     }
 
@@ -158,7 +151,7 @@ public final class GradCam implements AutoCloseable {
                 }
                 NDArray logits = network.head(store, y, false);
                 double[] scores = logits.toType(DataType.FLOAT64, false).toDoubleArray();
-                int chosen = classIndex >= 0 ? classIndex : argmax(scores);
+                int chosen = classIndex >= 0 ? classIndex : Scores.argmax(scores);
                 collector.backward(logits.get(0, chosen));
                 Shape shape = features.getShape();
                 NDArray weights = features.getGradient().reshape(shape.get(0), shape.get(1), -1).mean(new int[] {2})
@@ -167,16 +160,6 @@ public final class GradCam implements AutoCloseable {
                 return new ClassMap(chosen, scores, (int) shape.get(2), (int) shape.get(3), map.toDoubleArray());
             }
         }
-    }
-
-    private static int argmax(double[] values) {
-        int best = 0;
-        for (int i = 1; i < values.length; i++) {
-            if (values[i] > values[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     @Override

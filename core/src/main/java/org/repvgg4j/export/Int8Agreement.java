@@ -3,6 +3,7 @@ package org.repvgg4j.export;
 import java.util.List;
 import java.util.Locale;
 import org.repvgg4j.infer.OnnxRuntimeRunner;
+import org.repvgg4j.infer.Scores;
 
 /**
  * How closely an int8 model follows its fp32 original on real images. Int8 cannot meet the 1e-4
@@ -37,7 +38,7 @@ public record Int8Agreement(int images, double top1Agreement, double maxRelative
             float[][] a = fp32.run(nchw, count);
             float[][] b = int8.run(nchw, count);
             for (int i = 0; i < count; i++) {
-                if (argmax(a[i]) == argmax(b[i])) {
+                if (Scores.argmax(a[i]) == Scores.argmax(b[i])) {
                     same++;
                 }
                 for (int c = 0; c < a[i].length; c++) {
@@ -60,16 +61,6 @@ public record Int8Agreement(int images, double top1Agreement, double maxRelative
         double correlation = va > 0 && vb > 0 ? cov / Math.sqrt(va * vb) : Double.NaN;
         return new Int8Agreement(images.size(), (double) same / images.size(),
                 maxAbs > 0 ? maxDiff / maxAbs : maxDiff, correlation);
-    }
-
-    private static int argmax(float[] row) {
-        int best = 0;
-        for (int i = 1; i < row.length; i++) {
-            if (row[i] > row[best]) {
-                best = i;
-            }
-        }
-        return best;
     }
 
     /** One line for the command line. */

@@ -63,8 +63,8 @@ public final class TorchScriptExporter {
      * weight or layer moves them by far more.
      */
     public static final double BF16_TOLERANCE = 0.05;
-    /** {@link #BF16_TOLERANCE} as the help text states it. */
-    public static final String BF16_TOLERANCE_TEXT = "5%";
+    /** {@link #BF16_TOLERANCE} in percent, as help texts state it. */
+    public static final int BF16_TOLERANCE_PERCENT = 5;
     private static final int ALIGNMENT = 64;
     /** Every file's time stamp, so that the same model gives the same bytes. */
     private static final LocalDateTime FIXED_TIME = LocalDateTime.of(2000, 1, 1, 0, 0);

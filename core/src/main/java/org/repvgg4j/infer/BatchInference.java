@@ -24,6 +24,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.repvgg4j.data.ImageDecoder;
+import org.repvgg4j.data.ImageFiles;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
@@ -91,6 +92,45 @@ public final class BatchInference {
      * (in name order). Each list is read and checked here, so a bad line stops the run before any work.
      */
     public static List<Shard> shards(List<Path> inputs) throws IOException {
+        return shards(inputs, List.of());
+    }
+
+    /**
+     * The shards of {@code lists} (as {@link #shards(List)}) and then one unlabelled shard per folder of
+     * {@code imageFolders}: every image under it by extension ({@link ImageFiles#withImageExtension}),
+     * in path order so that a continued run lines up with the rows already written, named after the
+     * folder. Nothing is written into those folders.
+     */
+    public static List<Shard> shards(List<Path> lists, List<Path> imageFolders) throws IOException {
+        List<Shard> shards = new ArrayList<>();
+        for (Path file : listFiles(lists)) {
+            shards.add(new Shard(file.getFileName().toString().replaceFirst("\\.[^.]*$", ""), ListFile.read(file)));
+        }
+        for (Path folder : imageFolders) {
+            if (!Files.isDirectory(folder)) {
+                throw new java.nio.file.NoSuchFileException(folder.toString(), null, "not a folder of images");
+            }
+            List<ListEntry> entries = ImageFiles.withImageExtension(folder).stream().map(ListEntry::unlabelled).toList();
+            if (entries.isEmpty()) {
+                throw new IllegalArgumentException(folder + ": no images (" + String.join(", ",
+                        ImageFiles.EXTENSIONS.stream().sorted().toList()) + ") in this folder or below it");
+            }
+            Path name = folder.toAbsolutePath().normalize().getFileName();
+            shards.add(new Shard(name == null ? "images" : name.toString(), new ListFile(folder, entries)));
+        }
+        Map<String, Path> seen = new LinkedHashMap<>();
+        for (Shard shard : shards) {
+            Path before = seen.put(shard.name(), shard.list().file());
+            if (before != null) {
+                throw new IllegalArgumentException("two inputs would write the same results '" + shard.name() + "': "
+                        + before + " and " + shard.list().file() + "; rename one");
+            }
+        }
+        return shards;
+    }
+
+    /** The list files named by {@code inputs}: files as given, folders' {@code *.txt} files in name order. */
+    private static List<Path> listFiles(List<Path> inputs) throws IOException {
         List<Path> files = new ArrayList<>();
         for (Path input : inputs) {
             if (Files.isDirectory(input)) {
@@ -106,18 +146,7 @@ public final class BatchInference {
                 files.add(input);
             }
         }
-        Map<String, Path> seen = new LinkedHashMap<>();
-        List<Shard> shards = new ArrayList<>();
-        for (Path file : files) {
-            String name = file.getFileName().toString().replaceFirst("\\.[^.]*$", "");
-            Path before = seen.put(name, file);
-            if (before != null) {
-                throw new IllegalArgumentException("two lists would write the same results '" + name + "': " + before
-                        + " and " + file + "; rename one");
-            }
-            shards.add(new Shard(name, ListFile.read(file)));
-        }
-        return shards;
+        return files;
     }
 
     /** Scores every unfinished shard into {@code out}. */
@@ -356,7 +385,7 @@ public final class BatchInference {
             }
             if (before.top_k() != topK) {
                 throw new IllegalArgumentException(out + " holds results with top-" + before.top_k()
-                        + " columns; continue with --topk " + before.top_k() + " or use another --out");
+                        + " columns; continue with --top-k " + before.top_k() + " or use another --out");
             }
             before.shards().forEach(s -> known.put(s.name(), s));
         }

@@ -43,8 +43,15 @@ public final class BatchScoring implements Callable<Integer> {
     @Option(names = "--out", required = true, description = "Parquet output folder; a rerun replaces it")
     String out;
 
-    @Option(names = "--top", defaultValue = "5", description = "classes kept per row, best first (default: ${DEFAULT-VALUE})")
-    int top;
+    // No defaultValue: picocli would apply it after parsing and undo a value given as --top
+    @Option(names = "--top-k", paramLabel = "K", description = "classes kept per row, best first (default: ${DEFAULT-VALUE})")
+    int topK = 5;
+
+    /** The name this option had before every repvgg command called it --top-k; not shown in --help. */
+    @Option(names = "--top", hidden = true, paramLabel = "K")
+    void formerTop(int k) {
+        topK = k;
+    }
 
     @Option(names = "--batch-size", defaultValue = "32", description = "images per forward pass (default: ${DEFAULT-VALUE})")
     int batchSize;
@@ -93,7 +100,7 @@ public final class BatchScoring implements Callable<Integer> {
         }
         ModelConfig config = ModelDirectory.readConfig(model); // fails here, not on every executor
         ScoringSettings settings = new ScoringSettings(model.toAbsolutePath().toString(), !modelShared,
-                Math.min(top, config.numClasses()), batchSize, torchThreads);
+                Math.min(topK, config.numClasses()), batchSize, torchThreads);
         SparkSession spark = given != null ? given : JobSession.start("repvgg4j batch scoring");
         try {
             Summary summary = run(spark, settings);

@@ -2,7 +2,6 @@ package org.repvgg4j.spark;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.Iterator;
 import java.util.List;
@@ -12,6 +11,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.repvgg4j.data.ImageDecoder;
 import org.repvgg4j.data.RgbImage;
+import org.repvgg4j.infer.Scores;
 
 /**
  * Scores one partition of {@link ScoreTable#INPUT} rows into {@link ScoreTable#OUTPUT} rows, a batch
@@ -90,12 +90,8 @@ public final class PartitionScorer implements MapPartitionsFunction<Row, Row> {
 
     /** The row for a scored image: top {@code k} classes best first (ties: lower class index first). */
     static Row scoredRow(String path, float[] scores, List<String> classes, int k) {
-        Integer[] order = new Integer[scores.length];
-        for (int c = 0; c < order.length; c++) {
-            order[c] = c;
-        }
-        Arrays.sort(order, (a, b) -> scores[a] != scores[b] ? Float.compare(scores[b], scores[a]) : Integer.compare(a, b));
-        int n = Math.min(k, scores.length);
+        int[] order = Scores.topK(scores, k);
+        int n = order.length;
         String[] topClasses = new String[n];
         Float[] topScores = new Float[n];
         for (int i = 0; i < n; i++) {
