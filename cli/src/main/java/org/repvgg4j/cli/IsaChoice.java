@@ -103,7 +103,7 @@ final class IsaChoice {
             command.add("-Dai.djl.pytorch.num_threads=" + threads);
         }
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), RepVggCommand.class.getName(), "doctor",
-                "--arch", workload.spec().name(), "--image-size", Integer.toString(workload.imageSize()), "--batch",
+                "--arch", workload.spec().name(), "--image-size", Integer.toString(workload.imageSize()), "--batch-size",
                 workload.batches().stream().map(String::valueOf).collect(Collectors.joining(",")), "--quiet"));
         return command;
     }
