@@ -17,6 +17,7 @@ import org.repvgg4j.eval.ClassificationReport;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
+import org.repvgg4j.infer.EngineResolver;
 import org.repvgg4j.infer.Scores;
 import org.repvgg4j.weights.ModelDirectory;
 
@@ -63,12 +64,27 @@ public final class RepVggModel implements AutoCloseable {
      * @throws IOException if a file cannot be read or is not a model
      * @throws IllegalArgumentException if an option is not understood (the message says which values are)
      *     or a plain TorchScript file comes without {@link LoadOptions#classFile()}
-     * @throws IllegalStateException if the chosen engine does not reproduce the network; the message
-     *     names an engine to use instead
+     * @throws IllegalStateException if the chosen engine does not reproduce the network, or its libraries are
+     *     not on the class path; the message names an engine or artifact to use instead. When no engine is
+     *     asked for and the fastest for this CPU is not on the class path, a model directory or TorchScript
+     *     file runs on pytorch.
      */
     public static RepVggModel load(Path model, LoadOptions options) throws IOException {
         Engine engine = options.engine() == null ? null : Engine.parse(options.engine());
         Precision precision = Precision.parse(options.precision());
+        EngineResolver.Source source = EngineResolver.Source.of(model);
+        Engine runs = engine != null ? engine : EngineResolver.resolve(source, null, precision).engine();
+        if (!EngineLibraries.present(runs)) {
+            boolean pytorchRunsIt = source.kind() == EngineResolver.Kind.DIRECTORY
+                    || source.kind() == EngineResolver.Kind.TORCHSCRIPT_FILE;
+            if (engine != null || !pytorchRunsIt) {
+                throw new IllegalStateException(model + ": engine " + runs.id() + " is not on the class path; add "
+                        + EngineLibraries.artifact(runs) + " (repvgg4j-runtime-cpu-linux-x86_64 brings it on Linux "
+                        + "x86-64)" + (pytorchRunsIt ? ", or load with LoadOptions.withEngine(\"pytorch\")" : ""));
+            }
+            // The fastest engine for this CPU is not installed: the one every model runs on is.
+            engine = Engine.PYTORCH;
+        }
         Classifier classifier = Classifier.open(model, new Classifier.Options(engine, options.classFile(),
                 options.imageSize(), options.threads(), precision));
         return new RepVggModel(classifier, options);
