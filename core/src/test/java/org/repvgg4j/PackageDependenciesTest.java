@@ -41,4 +41,21 @@ class PackageDependenciesTest {
                     .doesNotContainIgnoringCase("channelsLast").doesNotContainIgnoringCase("strided");
         }
     }
+
+    /** The public API stands on the implementation, never the reverse (model directories name its classes as text). */
+    @Test
+    void noImplementationPackageImportsThePublicApi() throws IOException {
+        List<String> offending = new ArrayList<>();
+        try (Stream<Path> files = Files.walk(SOURCES)) {
+            for (Path file : files.filter(f -> f.toString().endsWith(".java") && !f.startsWith(SOURCES.resolve("api")))
+                    .toList()) {
+                for (String line : Files.readAllLines(file)) {
+                    if (line.matches("import (static )?org\\.repvgg4j\\.api\\..*")) {
+                        offending.add(SOURCES.relativize(file) + ": " + line);
+                    }
+                }
+            }
+        }
+        assertThat(offending).isEmpty();
+    }
 }

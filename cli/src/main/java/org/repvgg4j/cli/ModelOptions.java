@@ -64,6 +64,13 @@ final class ModelOptions {
         }
     }
 
+    /** The model through the public API, listing {@code topK} classes per image (as {@link #open()} resolves it). */
+    org.repvgg4j.api.RepVggModel load(int topK) throws IOException {
+        return org.repvgg4j.api.RepVggModel.load(model, org.repvgg4j.api.LoadOptions.defaults().withEngine(engine)
+                .withClassFile(classes).withImageSize(imageSize).withThreads(threads).withPrecision(precision)
+                .withTopK(Math.max(1, topK)));
+    }
+
     /** The model on the engine, at the precision and from the file that {@link EngineResolver} chooses. */
     Classifier open() throws IOException {
         return Classifier.open(model, new Classifier.Options(engine(), classes, imageSize, threads, precision()));

@@ -17,8 +17,9 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
-import org.repvgg4j.data.ImageDecoder;
-import org.repvgg4j.data.ImageTransform;
+import org.repvgg4j.api.ClassScore;
+import org.repvgg4j.api.Prediction;
+import org.repvgg4j.api.RepVggModel;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
         description = {"Run a model directory on images or a tensor; print the top classes per input.",
@@ -90,41 +91,36 @@ final class PredictCommand extends Subcommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Decodes, preprocesses (the model's own resize, crop and normalisation) and classifies each image. */
+    /** Classifies each image through the public API, which applies the model's own resize, crop and normalisation. */
     private int predictImages() throws Exception {
         int failures = 0;
-        try (Classifier classifier = model.open()) {
-            ImageTransform transform = ImageTransform.eval(classifier.preprocessing());
-            List<String> names = classifier.classes();
+        try (RepVggModel classifier = model.load(topK)) {
             for (Path image : images) {
-                float[] chw;
+                Prediction prediction;
                 try {
-                    chw = transform.apply(ImageDecoder.read(image), null);
+                    prediction = classifier.classify(image);
                 } catch (java.io.IOException e) {
                     failures++;
                     err().println("predict: " + RepVggCommand.describe(e));
                     continue;
                 }
-                float[] l = classifier.logits(chw, 1)[0];
-                double[] p = Scores.probabilities(l);
-                int[] best = Scores.topK(l, topK);
                 if (json) {
                     JsonObject o = new JsonObject();
                     o.addProperty("path", image.toString());
                     JsonArray topk = new JsonArray();
-                    for (int i : best) {
-                        JsonObject c = new JsonObject();
-                        c.addProperty("class", names.get(i));
-                        c.addProperty("index", i);
-                        c.addProperty("score", p[i]);
-                        topk.add(c);
+                    for (ClassScore c : prediction.top()) {
+                        JsonObject entry = new JsonObject();
+                        entry.addProperty("class", c.label());
+                        entry.addProperty("index", c.index());
+                        entry.addProperty("score", c.probability());
+                        topk.add(entry);
                     }
                     o.add("top", topk);
                     out().println(new com.google.gson.Gson().toJson(o));
                 } else {
                     StringBuilder line = new StringBuilder(image.toString()).append(':');
-                    for (int i : best) {
-                        line.append(String.format(Locale.ROOT, "  %s %.3f", names.get(i), p[i]));
+                    for (ClassScore c : prediction.top()) {
+                        line.append(String.format(Locale.ROOT, "  %s %.3f", c.label(), c.probability()));
                     }
                     out().println(line);
                 }

@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
 /** The {@code repvgg} command: one subcommand per step of the RepVGG workflow. */
 @Command(name = "repvgg",
         mixinStandardHelpOptions = true,
-        version = "repvgg4j 0.1.0",
+        version = "repvgg4j 0.2.0",
         description = "RepVGG image classification: split data, train, import, convert (re-parameterize), verify, run and time networks.",
         subcommands = {
             SplitCommand.class,

@@ -66,7 +66,7 @@ public final class OnnxExporter {
     public static final String META_PRECISION = "precision";
 
     public static final String PRODUCER = "repvgg4j";
-    public static final String PRODUCER_VERSION = "0.1.0";
+    public static final String PRODUCER_VERSION = "0.2.0";
 
     private static final Gson GSON = new Gson();
 

@@ -13,12 +13,36 @@ import org.repvgg4j.model.RepVgg;
 
 /**
  * A model on disk: {@code model.json} (architecture, form, classes, preprocessing, provenance)
- * beside {@code model.safetensors} (tensors under the official RepVGG key names).
+ * beside {@code model.safetensors} (tensors under the official RepVGG key names), and {@code
+ * serving.properties}, which tells DJL ({@code Criteria}, DJL Serving) how to load the two.
  */
 public final class ModelDirectory {
 
     public static final String CONFIG_FILE = "model.json";
     public static final String WEIGHTS_FILE = "model.safetensors";
+    public static final String SERVING_FILE = "serving.properties";
+    /** The class names one per line, where DJL's image classification translator looks for them. */
+    public static final String SYNSET_FILE = "synset.txt";
+
+    /**
+     * DJL's model-directory convention: the engine; the factory that builds our network from the files
+     * above (DJL would otherwise look for a TorchScript {@code .pt}) and no DJL {@code .params} file to
+     * read; for DJL Serving ({@code Input/Output}) our translator factory. For {@code Image ->
+     * Classifications} DJL takes its own translator whatever this file says, so that one is told to
+     * hand over the decoded pixels untouched ({@code toTensor=false}) and apply softmax: the block
+     * does model.json's preprocessing itself. Class names are strings because the public API package
+     * builds on this one, not the reverse.
+     */
+    static final String SERVING_PROPERTIES = """
+            # How DJL (Criteria.optModelPath, DJL Serving) loads this directory; written by repvgg4j.
+            engine=PyTorch
+            blockFactory=org.repvgg4j.api.RepVggBlockFactory
+            option.hasParameter=false
+            translatorFactory=org.repvgg4j.api.RepVggTranslatorFactory
+            toTensor=false
+            applySoftmax=true
+            synsetFileName=synset.txt
+            """;
 
     private ModelDirectory() {}
 
@@ -77,6 +101,8 @@ public final class ModelDirectory {
         try {
             Files.writeString(staging.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
             weights.writeSafetensors(staging.resolve(WEIGHTS_FILE));
+            Files.writeString(staging.resolve(SERVING_FILE), SERVING_PROPERTIES, StandardCharsets.UTF_8);
+            Files.write(staging.resolve(SYNSET_FILE), config.classes(), StandardCharsets.UTF_8);
             extra.writeTo(staging);
             if (Files.exists(target)) {
                 Path old = sibling(target, "old");
