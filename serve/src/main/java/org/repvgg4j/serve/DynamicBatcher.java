@@ -45,7 +45,6 @@ final class DynamicBatcher implements AutoCloseable {
     private final int inputFloats;
     private final ArrayBlockingQueue<Job> queue;
     private final ServeMetrics metrics;
-    private final long retryAfterSeconds;
     private final Thread worker;
     private volatile boolean closing;
     private volatile long lastBatchNanos = 1_000_000;
@@ -59,7 +58,6 @@ final class DynamicBatcher implements AutoCloseable {
         this.maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxDelayMs);
         this.queue = new ArrayBlockingQueue<>(maxQueue);
         this.metrics = metrics;
-        this.retryAfterSeconds = 1;
         metrics.queueDepth(model, queue::size);
         this.worker = new Thread(this::run, "batcher-" + model);
         this.worker.setDaemon(true);

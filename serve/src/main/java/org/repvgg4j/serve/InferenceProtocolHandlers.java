@@ -40,7 +40,7 @@ final class InferenceProtocolHandlers {
         ctx.json(new Answers.Live(true));
     }
 
-    /** Ready once every model is loaded, which is before the server listens; not ready while draining. */
+    /** Ready once every model is loaded, which is before the server listens; while draining every route answers 503. */
     void ready(Context ctx) {
         ctx.json(new Answers.Ready(SERVER_NAME, true));
     }

@@ -261,6 +261,11 @@ class ModelServerTest {
         assertThat(tooLarge.status()).isEqualTo(413);
         assertThat(tooLarge.error()).contains("--max-body-mb");
 
+        Http.Answer chunked = http.send(http.request("/predictions/tiny").header("Content-Type", "image/png")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(new byte[300_000]))));
+        assertThat(chunked.status()).as("a body without Content-Length").isEqualTo(413);
+        assertThat(chunked.error()).contains("--max-body-mb");
+
         Http.Answer bomb = http.post("/predictions/tiny", pngClaiming(50_000, 50_000), "image/png");
         assertThat(bomb.status()).isEqualTo(400);
         assertThat(bomb.error()).contains("2500000000 pixels").contains("--max-pixels");
