@@ -38,7 +38,8 @@ metric() {  # url series-regex: the value of the first matching series
 start_server() {  # model, then serve options; sets url and pid
   local port
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-  repvgg serve --model a0="$1" --port "$port" "${engine_opt[@]}" "${@:2}" > "$work/serve.out" 2> "$work/serve.err" &
+  # the launcher execs java: $! is the server itself, which SIGTERM drains
+  "$here/repvgg" serve --model a0="$1" --port "$port" "${engine_opt[@]}" "${@:2}" > "$work/serve.out" 2> "$work/serve.err" &
   pid=$!
   url="http://127.0.0.1:$port/"
   for _ in $(seq 1 120); do
@@ -61,8 +62,10 @@ throughput() {
     echo "== A0 deploy ${size}x${size}, 10 classes, $(wc -l < "$work/images.txt") PNGs (28x28)"
     rm -rf "$work/results"
     repvgg batch --model "$work/a0-$size" --lists "$work/images.txt" --out "$work/results" "${engine_opt[@]}" \
-        --json 2>/dev/null | tail -1 | python3 -c 'import json,sys; e=json.loads(sys.stdin.read());
-print(f"offline repvgg batch: {e[\"images_per_s\"]:.1f} img/s ({e[\"rows\"]} images, {e[\"seconds\"]:.1f} s)")'
+        --json 2>/dev/null | tail -1 | python3 -c '
+import json, sys
+e = json.loads(sys.stdin.read())
+print("offline repvgg batch: %.1f img/s (%d images, %.1f s)" % (e["images_per_s"], e["rows"], e["seconds"]))'
     start_server "$work/a0-$size"
     repvgg bench serve --url "$url" --model a0 --images "$work/images.txt" --clients 1,8,32,64 \
         --requests "${REQUESTS_PER_RUN:-3000}" --warmup 200
