@@ -16,6 +16,7 @@ import org.repvgg4j.explain.GradCam;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
+import org.repvgg4j.infer.EngineResolver;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
 
@@ -50,7 +51,7 @@ final class ServedModel implements AutoCloseable {
 
     static ServedModel load(String name, Path source, ServeOptions options, ServeMetrics metrics,
             UnaryOperator<DynamicBatcher.Forward> wrap) throws IOException {
-        Engine engine = options.engine() == null ? null : Engine.parse(options.engine());
+        Engine engine = options.engine() == null ? servingDefault(source) : Engine.parse(options.engine());
         Classifier classifier = Classifier.open(source,
                 new Classifier.Options(engine, null, null, options.threads(), Precision.FP32));
         try {
@@ -62,6 +63,17 @@ final class ServedModel implements AutoCloseable {
             classifier.close();
             throw e;
         }
+    }
+
+    /**
+     * The engine chosen for this CPU, except oneDNN: it compiles the network per batch size and keeps a
+     * few, which suits a batch run's fixed batches but not a server's, whose size changes every pass (and
+     * under that churn it crashed the process, see docs/serving.md). ONNX Runtime takes any batch size
+     * as it comes. {@code --engine onednn} still gets oneDNN.
+     */
+    private static Engine servingDefault(Path source) throws IOException {
+        Engine chosen = EngineResolver.resolve(EngineResolver.Source.of(source), null, Precision.FP32).engine();
+        return chosen == Engine.ONEDNN ? Engine.ONNXRUNTIME : null;
     }
 
     String name() {
