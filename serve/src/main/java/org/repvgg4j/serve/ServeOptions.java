@@ -17,7 +17,7 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
     public static final int QUEUE_BATCHES = 4;
 
     public ServeOptions {
-        models = Map.copyOf(new LinkedHashMap<>(models));
+        models = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(models)); // in the order given
         if (models.isEmpty()) {
             throw new IllegalArgumentException("give at least one --model NAME=DIR");
         }
