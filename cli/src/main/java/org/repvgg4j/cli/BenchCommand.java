@@ -40,7 +40,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ServeLoadCommand.class,
         description = {"Time forward passes of RepVGG (train and deploy form) and the baselines SqueezeNet 1.1 and",
             "ResNet-18: median, min and spread over timed runs, images/s, GFLOP/s, and that rate as a fraction of",
             "a large fp32 matrix multiply measured in the same run and of the theoretical peak.",

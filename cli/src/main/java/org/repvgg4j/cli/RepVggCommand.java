@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
             ShardCommand.class,
             ExportCommand.class,
             BenchCommand.class,
+            ServeCommand.class,
             DemoCommand.class,
             DoctorCommand.class,
             CommandLine.HelpCommand.class

@@ -1,0 +1,244 @@
+package org.repvgg4j.serve;
+
+import io.javalin.Javalin;
+import io.javalin.config.JavalinConfig;
+import io.javalin.config.RoutesConfig;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HttpResponseException;
+import io.javalin.router.Endpoint;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.UnaryOperator;
+import org.eclipse.jetty.server.Connector;
+import org.eclipse.jetty.server.ServerConnector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code repvgg serve}: RepVGG classifiers over HTTP on Javalin (Jetty). Plain predictions, the Open
+ * Inference Protocol, Prometheus metrics and a web page; dynamic batching per model behind a bounded
+ * queue. Every route is declared in {@link #routes}; every error becomes a JSON {@code {"error"}} in
+ * {@link #errors}.
+ *
+ * <pre>{@code
+ * try (ModelServer server = ModelServer.start(ServeOptions.builder().model("flowers", dir).port(0).build())) {
+ *     URI base = server.uri();  // POST base + "predictions/flowers" with the image bytes
+ * }
+ * }</pre>
+ */
+public final class ModelServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelServer.class);
+    private static final String ROUTE_ATTRIBUTE = "repvgg.route";
+
+    private final ServeOptions options;
+    private final ServeMetrics metrics = new ServeMetrics();
+    private final Map<String, ServedModel> loaded;
+    private final ServedModels models;
+    private final PredictionHandlers predictions;
+    private final InferenceProtocolHandlers inference;
+    private final PageHandlers pages;
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final byte[] token;
+    private volatile boolean draining;
+    private Javalin app;
+
+    private ModelServer(ServeOptions options, Map<String, ServedModel> loaded, ResultsView results) {
+        this.options = options;
+        this.loaded = loaded;
+        this.models = new ServedModels(loaded, metrics, options.timeoutMs());
+        this.predictions = new PredictionHandlers(models, metrics, options.maxPixels());
+        String version = ModelServer.class.getPackage().getImplementationVersion();
+        this.inference = new InferenceProtocolHandlers(models, options.maxPixels(), version != null ? version : "dev");
+        this.pages = new PageHandlers(models, results);
+        this.token = options.token() == null ? null : ("Bearer " + options.token()).getBytes(StandardCharsets.UTF_8);
+    }
+
+    /** Loads every model, reads the results if given, and listens; returns once requests are answered. */
+    public static ModelServer start(ServeOptions options) throws IOException {
+        return start(options, UnaryOperator.identity());
+    }
+
+    /** As {@link #start(ServeOptions)}, with each model's forward pass wrapped (tests hold it to fill the queue). */
+    static ModelServer start(ServeOptions options, UnaryOperator<DynamicBatcher.Forward> wrapForward)
+            throws IOException {
+        Map<String, ServedModel> loaded = new LinkedHashMap<>();
+        ModelServer server = null;
+        try {
+            ResultsView results = options.results() == null ? null
+                    : ResultsView.read(options.results(), options.resultsList());
+            // The server's metrics registry exists before the models so that their queue gauges land in it.
+            server = new ModelServer(options, loaded, results);
+            for (Map.Entry<String, Path> m : options.models().entrySet()) {
+                loaded.put(m.getKey(), ServedModel.load(m.getKey(), m.getValue(), options, server.metrics, wrapForward));
+            }
+            server.listen();
+            return server;
+        } catch (IOException | RuntimeException e) {
+            loaded.values().forEach(ServedModel::close);
+            throw e;
+        }
+    }
+
+    private void listen() {
+        app = Javalin.create(this::configure).start(options.host(), options.port());
+        LOG.info("serving {} on {}", models, uri());
+    }
+
+    private void configure(JavalinConfig config) {
+        config.startup.showJavalinBanner = false;
+        config.jsonMapper(new Json());
+        config.http.prefer405over404 = true;
+        config.http.maxRequestSize = options.maxBodyBytes();
+        config.jetty.multipartConfig.maxFileSize(options.maxBodyBytes(), SizeUnit.BYTES);
+        config.jetty.multipartConfig.maxTotalRequestSize(options.maxBodyBytes(), SizeUnit.BYTES);
+        config.router.handlerWrapper(this::countInFlight);
+        routes(config.routes);
+        errors(config.routes);
+    }
+
+    /** Every route the server answers, in one place. */
+    private void routes(RoutesConfig r) {
+        r.before(this::admit);
+        r.after(this::countRequest);
+
+        r.get("/", pages::index);
+        r.get("/assets/{file}", pages::asset);
+        r.get("/models", pages::modelList);
+        r.get("/results", pages::resultsSummary);
+        r.get("/results/cell", pages::resultsCell);
+        r.get("/results/image", pages::resultsImage);
+
+        r.post("/predictions/{model}", predictions::predict);
+        r.post("/cam/{model}", predictions::cam);
+
+        r.get("/v2", inference::serverMetadata);
+        r.get("/v2/health/live", inference::live);
+        r.get("/v2/health/ready", inference::ready);
+        r.get("/v2/models/{model}", inference::modelMetadata);
+        r.get("/v2/models/{model}/ready", inference::modelReady);
+        r.post("/v2/models/{model}/infer", inference::infer);
+
+        r.get("/metrics", this::metricsText);
+    }
+
+    /** Every failure as a status and a JSON {@code {"error"}}, mapped once. */
+    private void errors(RoutesConfig r) {
+        r.exception(ApiError.class, (e, ctx) -> {
+            e.headers().forEach(ctx::header);
+            error(ctx, e.status(), e.getMessage());
+        });
+        r.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
+            case 404 -> "no route " + ctx.method() + " " + ctx.path() + " (see docs/serving.md)";
+            case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();
+            case 413 -> "the body is larger than " + options.maxBodyBytes() + " bytes (--max-body-mb)";
+            default -> e.getMessage();
+        }));
+        r.exception(Exception.class, (e, ctx) -> {
+            LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal error: " + e);
+        });
+    }
+
+    private static void error(Context ctx, int status, String message) {
+        ctx.status(status).json(new Answers.Error(message));
+    }
+
+    /** Before any route: the start time, the body size and the bearer token (health needs none). */
+    private void admit(Context ctx) {
+        ctx.attribute(PredictionHandlers.START_ATTRIBUTE, System.nanoTime());
+        long length = ctx.req().getContentLengthLong();
+        if (length > options.maxBodyBytes()) {
+            throw ApiError.tooLarge(length, options.maxBodyBytes());
+        }
+        if (token != null && !open(ctx.path())) {
+            String given = ctx.header("Authorization");
+            if (given == null || !MessageDigest.isEqual(token, given.getBytes(StandardCharsets.UTF_8))) {
+                ctx.header("WWW-Authenticate", "Bearer");
+                throw new ApiError(401, given == null ? "this server needs 'Authorization: Bearer <token>' (--token-file)"
+                        : "the bearer token is wrong");
+            }
+        }
+    }
+
+    /** Health (for load balancers) and the page's own files need no token; the page asks for it. */
+    private static boolean open(String path) {
+        return path.startsWith("/v2/health/") || path.equals("/") || path.startsWith("/assets/");
+    }
+
+    /** Wraps each route's handler: refused while draining, counted while running so shutdown can wait. */
+    private Handler countInFlight(Endpoint endpoint) {
+        Handler handler = endpoint.handler;
+        if (!endpoint.method.isHttpMethod()) {
+            return handler;
+        }
+        return ctx -> {
+            ctx.attribute(ROUTE_ATTRIBUTE, endpoint.path);
+            if (draining) {
+                throw ApiError.shuttingDown();
+            }
+            inFlight.incrementAndGet();
+            try {
+                handler.handle(ctx);
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        };
+    }
+
+    private void countRequest(Context ctx) {
+        String route = ctx.attribute(ROUTE_ATTRIBUTE);
+        String model = ctx.attribute(ServedModels.MODEL_ATTRIBUTE);
+        metrics.request(model != null ? model : "", route != null ? route : "unmatched", ctx.statusCode(),
+                System.nanoTime() - PredictionHandlers.start(ctx));
+    }
+
+    private void metricsText(Context ctx) {
+        ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape());
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    public URI uri() {
+        String host = options.host().contains(":") ? "[" + options.host() + "]" : options.host();
+        return URI.create("http://" + host + ":" + port() + "/");
+    }
+
+    /**
+     * Graceful stop: stop accepting connections, answer what was accepted (up to the request deadline),
+     * score what is queued, then free the models.
+     */
+    @Override
+    public void close() {
+        draining = true;
+        if (app != null) {
+            for (Connector c : app.jettyServer().server().getConnectors()) {
+                if (c instanceof ServerConnector connector) {
+                    connector.shutdown(); // stops accepting; open connections finish
+                }
+            }
+            long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs() + 1000);
+            while (inFlight.get() > 0 && System.nanoTime() < until) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            app.stop();
+        }
+        loaded.values().forEach(ServedModel::close);
+    }
+}

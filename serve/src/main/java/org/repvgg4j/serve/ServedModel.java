@@ -1,0 +1,147 @@
+package org.repvgg4j.serve;
+
+import ai.djl.ndarray.NDManager;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.function.UnaryOperator;
+import javax.imageio.ImageIO;
+import org.repvgg4j.data.ImageTransform;
+import org.repvgg4j.data.RgbImage;
+import org.repvgg4j.explain.CamOverlay;
+import org.repvgg4j.explain.GradCam;
+import org.repvgg4j.export.Precision;
+import org.repvgg4j.infer.Classifier;
+import org.repvgg4j.infer.Engine;
+import org.repvgg4j.infer.EngineResolver;
+import org.repvgg4j.weights.LoadedModel;
+import org.repvgg4j.weights.ModelDirectory;
+
+/**
+ * A model as the server holds it: the classifier (loaded once, shared by all requests), its preprocessing,
+ * its batcher, and on first use a Grad-CAM of it for the web page.
+ *
+ * <p>The server uses {@link Classifier} rather than the public {@code RepVggModel} because batching
+ * splits what {@code classify} does in one call: preprocessing on each request's thread, then one
+ * forward pass over tensors from many requests, which the public API does not offer.
+ */
+final class ServedModel implements AutoCloseable {
+
+    /** The last stage's output: the last convolutional features, the usual Grad-CAM layer. */
+    private static final String CAM_LAYER = "stage4";
+
+    private final String name;
+    private final Path source;
+    private final Classifier classifier;
+    private final ImageTransform transform;
+    private final DynamicBatcher batcher;
+    private NDManager camManager;
+    private GradCam cam;
+
+    private ServedModel(String name, Path source, Classifier classifier, DynamicBatcher batcher) {
+        this.name = name;
+        this.source = source;
+        this.classifier = classifier;
+        this.transform = ImageTransform.eval(classifier.preprocessing());
+        this.batcher = batcher;
+    }
+
+    static ServedModel load(String name, Path source, ServeOptions options, ServeMetrics metrics,
+            UnaryOperator<DynamicBatcher.Forward> wrap) throws IOException {
+        Engine engine = options.engine() == null ? servingDefault(source) : Engine.parse(options.engine());
+        Classifier classifier = Classifier.open(source,
+                new Classifier.Options(engine, null, null, options.threads(), Precision.FP32));
+        try {
+            int size = classifier.preprocessing().inputSize();
+            DynamicBatcher batcher = new DynamicBatcher(name, wrap.apply(classifier::logits), 3 * size * size,
+                    options.maxBatch(), options.maxDelayMs(), options.maxQueue(), metrics);
+            return new ServedModel(name, source, classifier, batcher);
+        } catch (RuntimeException e) {
+            classifier.close();
+            throw e;
+        }
+    }
+
+    /**
+     * The engine chosen for this CPU, except oneDNN: it compiles the network per batch size and keeps a
+     * few, which suits a batch run's fixed batches but not a server's, whose size changes every pass (and
+     * under that churn it crashed the process, see docs/serving.md). ONNX Runtime takes any batch size
+     * as it comes. {@code --engine onednn} still gets oneDNN.
+     */
+    private static Engine servingDefault(Path source) throws IOException {
+        Engine chosen = EngineResolver.resolve(EngineResolver.Source.of(source), null, Precision.FP32).engine();
+        return chosen == Engine.ONEDNN ? Engine.ONNXRUNTIME : null;
+    }
+
+    String name() {
+        return name;
+    }
+
+    List<String> classes() {
+        return classifier.classes();
+    }
+
+    int inputSize() {
+        return classifier.preprocessing().inputSize();
+    }
+
+    String engine() {
+        return classifier.scorer().engine();
+    }
+
+    DynamicBatcher batcher() {
+        return batcher;
+    }
+
+    /** The network's input for one image: resize, center crop, normalise, as {@code predict} does. */
+    float[] preprocess(RgbImage image) {
+        return transform.apply(image, null);
+    }
+
+    /**
+     * The Grad-CAM overlay of {@code image} for class {@code classIndex} (the top class if negative), as a
+     * PNG. One at a time: the map runs a float64 copy of the network with gradients, which is not shared.
+     */
+    synchronized byte[] camPng(RgbImage image, int classIndex) throws IOException {
+        if (cam == null) {
+            if (!Files.isDirectory(source)) {
+                throw ApiError.badRequest("model '" + name + "' was loaded from " + source.getFileName()
+                        + "; Grad-CAM needs a model directory (model.json + model.safetensors)");
+            }
+            NDManager manager = NDManager.newBaseManager();
+            try {
+                LoadedModel loaded = ModelDirectory.load(source, manager);
+                cam = GradCam.of(loaded.network(), CAM_LAYER, manager);
+                camManager = manager;
+            } catch (IOException | RuntimeException e) {
+                manager.close();
+                throw e;
+            }
+        }
+        if (classIndex >= classes().size()) {
+            throw ApiError.badRequest("class " + classIndex + " is out of range: model '" + name + "' has "
+                    + classes().size() + " classes");
+        }
+        GradCam.ClassMap map = cam.explain(preprocess(image), inputSize(), classIndex);
+        BufferedImage picture = CamOverlay.render(image,
+                ImageTransform.evalBox(classifier.preprocessing(), image.width(), image.height()), map,
+                Math.max(inputSize(), CamOverlay.MIN_SIDE));
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(picture, "png", png);
+        return png.toByteArray();
+    }
+
+    /** Finishes the queued images, then frees the network. */
+    @Override
+    public synchronized void close() {
+        batcher.close();
+        if (cam != null) {
+            cam.close();
+            camManager.close();
+        }
+        classifier.close();
+    }
+}

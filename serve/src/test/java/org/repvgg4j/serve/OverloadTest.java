@@ -1,0 +1,234 @@
+package org.repvgg4j.serve;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.ConnectException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.repvgg4j.infer.Classifier;
+import org.repvgg4j.infer.Engine;
+import org.repvgg4j.infer.Scores;
+
+/**
+ * The queue, the deadline, batching, the token and shutdown, on servers whose forward pass a test can
+ * hold: while it is held, requests pile up exactly as behind a slow model.
+ */
+class OverloadTest {
+
+    @TempDir
+    static Path tmp;
+
+    static Path model;
+    static List<Path> images;
+    static Classifier reference;
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        model = TestModels.tinyModel(tmp.resolve("tiny"));
+        images = TestModels.images(1);
+        reference = Classifier.open(model, Classifier.Options.of(Engine.PYTORCH));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        reference.close();
+    }
+
+    /** A forward pass that waits for {@link #open} once it has started. */
+    static final class Gate implements UnaryOperator<DynamicBatcher.Forward> {
+        final CountDownLatch entered = new CountDownLatch(1);
+        final CountDownLatch opened = new CountDownLatch(1);
+
+        @Override
+        public DynamicBatcher.Forward apply(DynamicBatcher.Forward forward) {
+            return (nchw, count) -> {
+                entered.countDown();
+                try {
+                    opened.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return forward.logits(nchw, count);
+            };
+        }
+
+        void open() {
+            opened.countDown();
+        }
+    }
+
+    private static ServeOptions.Builder options() {
+        return ServeOptions.builder().model("tiny", model).port(0).engine("pytorch");
+    }
+
+    private static int expectedTop1(Path image) throws Exception {
+        return Scores.argmax(TestModels.expectedLogits(reference, image));
+    }
+
+    private static CompletableFuture<Http.Answer> postAsync(Http http, Path image) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return http.post("/predictions/tiny", Files.readAllBytes(image), "image/png");
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+    }
+
+    private static double gauge(Http http, String series) throws Exception {
+        Matcher m = Pattern.compile(Pattern.quote(series) + " (\\S+)").matcher(http.get("/metrics").text());
+        return m.find() ? Double.parseDouble(m.group(1)) : Double.NaN;
+    }
+
+    private static int top1(Http.Answer a) {
+        return a.json().getAsJsonObject().getAsJsonArray("predictions").get(0).getAsJsonObject().getAsJsonArray("top")
+                .get(0).getAsJsonObject().get("index").getAsInt();
+    }
+
+    @Test
+    void aFullQueueAnswers503WithRetryAfterAtOnceAndEveryAcceptedRequestGetsItsAnswer() throws Exception {
+        Gate gate = new Gate();
+        int queue = 4;
+        try (ModelServer server = ModelServer.start(options().maxBatch(1).maxQueue(queue).timeoutMs(60_000).build(), gate)) {
+            Http http = new Http(server.uri());
+            List<Path> accepted = new ArrayList<>();
+            List<CompletableFuture<Http.Answer>> answers = new ArrayList<>();
+            accepted.add(images.get(0));
+            answers.add(postAsync(http, images.get(0)));
+            assertThat(gate.entered.await(30, TimeUnit.SECONDS)).isTrue();
+            for (int i = 1; i <= queue; i++) {
+                accepted.add(images.get(i));
+                answers.add(postAsync(http, images.get(i)));
+            }
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (gauge(http, "repvgg_queue_depth{model=\"tiny\"}") < queue && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            assertThat(gauge(http, "repvgg_queue_depth{model=\"tiny\"}")).isEqualTo(queue);
+
+            for (int i = 0; i < 6; i++) {
+                long t0 = System.nanoTime();
+                Http.Answer refused = http.post("/predictions/tiny", Files.readAllBytes(images.get(5 + i % 4)), "image/png");
+                long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+                assertThat(refused.status()).isEqualTo(503);
+                assertThat(refused.header("Retry-After")).matches("[1-9][0-9]*");
+                assertThat(refused.error()).contains("--max-queue");
+                assertThat(ms).as("refused at once").isLessThan(2000);
+            }
+            assertThat(answers).allMatch(f -> !f.isDone());
+
+            gate.open();
+            for (int i = 0; i < answers.size(); i++) {
+                Http.Answer a = answers.get(i).get(60, TimeUnit.SECONDS);
+                assertThat(a.status()).as(a.text()).isEqualTo(200);
+                assertThat(top1(a)).isEqualTo(expectedTop1(accepted.get(i)));
+            }
+            Http.Answer recovered = http.post("/predictions/tiny", Files.readAllBytes(images.get(9)), "image/png");
+            assertThat(recovered.status()).isEqualTo(200);
+            assertThat(top1(recovered)).isEqualTo(expectedTop1(images.get(9)));
+            assertThat(gauge(http, "repvgg_rejected_total{model=\"tiny\",reason=\"queue_full\"}")).isEqualTo(6.0);
+            assertThat(http.get("/metrics").text()).doesNotContain("status=\"500\"");
+        }
+    }
+
+    @Test
+    void aRequestPastItsDeadlineGets504AndNeverALateAnswer() throws Exception {
+        Gate gate = new Gate();
+        try (ModelServer server = ModelServer.start(options().maxBatch(1).timeoutMs(500).build(), gate)) {
+            Http http = new Http(server.uri());
+            long t0 = System.nanoTime();
+            CompletableFuture<Http.Answer> held = postAsync(http, images.get(0));
+            assertThat(gate.entered.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Http.Answer> queued = postAsync(http, images.get(1));
+
+            Http.Answer first = held.get(10, TimeUnit.SECONDS);
+            Http.Answer second = queued.get(10, TimeUnit.SECONDS);
+            long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - t0);
+            assertThat(first.status()).isEqualTo(504);
+            assertThat(second.status()).isEqualTo(504);
+            assertThat(first.error()).contains("--timeout-ms");
+            assertThat(ms).isLessThan(5000);
+
+            gate.open();
+            Http.Answer after = http.post("/predictions/tiny", Files.readAllBytes(images.get(2)), "image/png");
+            assertThat(after.status()).isEqualTo(200);
+            assertThat(gauge(http, "repvgg_rejected_total{model=\"tiny\",reason=\"deadline\"}")).isGreaterThanOrEqualTo(2.0);
+        }
+    }
+
+    @Test
+    void requestsArrivingTogetherRunAsOneBatch() throws Exception {
+        try (ModelServer server = ModelServer.start(options().maxBatch(8).maxDelayMs(300).build())) {
+            Http http = new Http(server.uri());
+            List<CompletableFuture<Http.Answer>> answers = new ArrayList<>();
+            for (int i = 0; i < 8; i++) {
+                answers.add(postAsync(http, images.get(i)));
+            }
+            int largest = 0;
+            for (int i = 0; i < 8; i++) {
+                Http.Answer a = answers.get(i).get(30, TimeUnit.SECONDS);
+                assertThat(a.status()).isEqualTo(200);
+                assertThat(top1(a)).isEqualTo(expectedTop1(images.get(i)));
+                largest = Math.max(largest, a.json().getAsJsonObject().getAsJsonArray("predictions").get(0)
+                        .getAsJsonObject().get("batch_size").getAsInt());
+            }
+            assertThat(largest).isGreaterThan(1);
+        }
+    }
+
+    @Test
+    void aBearerTokenGuardsEverythingButHealth() throws Exception {
+        try (ModelServer server = ModelServer.start(options().token("s3cret").build())) {
+            byte[] png = Files.readAllBytes(images.get(0));
+            Http none = new Http(server.uri());
+            Http wrong = new Http(server.uri(), "guess");
+            Http right = new Http(server.uri(), "s3cret");
+
+            Http.Answer missing = none.post("/predictions/tiny", png, "image/png");
+            assertThat(missing.status()).isEqualTo(401);
+            assertThat(missing.header("WWW-Authenticate")).isEqualTo("Bearer");
+            assertThat(missing.error()).contains("Authorization: Bearer");
+            assertThat(wrong.post("/predictions/tiny", png, "image/png").status()).isEqualTo(401);
+            assertThat(wrong.get("/metrics").status()).isEqualTo(401);
+            assertThat(right.post("/predictions/tiny", png, "image/png").status()).isEqualTo(200);
+            assertThat(none.get("/v2/health/live").status()).isEqualTo(200);
+            assertThat(none.get("/v2/health/ready").status()).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void closingFinishesAcceptedRequestsAndStopsAccepting() throws Exception {
+        Gate gate = new Gate();
+        ModelServer server = ModelServer.start(options().maxBatch(1).timeoutMs(30_000).build(), gate);
+        Http http = new Http(server.uri());
+        CompletableFuture<Http.Answer> accepted = postAsync(http, images.get(3));
+        assertThat(gate.entered.await(30, TimeUnit.SECONDS)).isTrue();
+
+        CompletableFuture<Void> closing = CompletableFuture.runAsync(server::close);
+        Thread.sleep(300);
+        assertThat(closing).isNotDone();
+        try {
+            Http.Answer late = http.get("/v2/health/live");
+            assertThat(late.status()).isEqualTo(503);
+        } catch (ConnectException expected) {
+            // not accepting connections any more: as good as a 503
+        }
+        gate.open();
+        Http.Answer a = accepted.get(30, TimeUnit.SECONDS);
+        assertThat(a.status()).isEqualTo(200);
+        assertThat(top1(a)).isEqualTo(expectedTop1(images.get(3)));
+        closing.get(30, TimeUnit.SECONDS);
+    }
+}
