@@ -95,20 +95,20 @@ public final class DatasetSplitter {
         }
         ClassFolders folders = ClassFolders.scan(input);
         checkOut(input, out);
-        try (FolderLock lock = FolderLock.acquire(out, "repvgg split")) {
-            // Again under the lock: another split may have filled the folder since the first look.
-            checkOut(input, out);
-            return splitLocked(input, out, valRatio, seed, link, folders);
-        }
-    }
-
-    private static Report splitLocked(Path input, Path out, double valRatio, long seed, boolean link,
-            ClassFolders folders) throws IOException {
         List<ClassFolders.ClassFolder> nonEmpty = folders.classes().stream().filter(c -> c.images() > 0).toList();
         if (nonEmpty.isEmpty()) {
             throw new IllegalArgumentException(input + ": no class folders with images (expected "
                     + input + "/<class>/<images>, e.g. " + input + "/cat/1.jpg)");
         }
+        try (FolderLock lock = FolderLock.acquire(out, "repvgg split")) {
+            // Again under the lock: another split may have filled the folder since the first look.
+            checkOut(input, out);
+            return splitLocked(input, out, valRatio, seed, link, folders, nonEmpty);
+        }
+    }
+
+    private static Report splitLocked(Path input, Path out, double valRatio, long seed, boolean link, ClassFolders folders,
+            List<ClassFolders.ClassFolder> nonEmpty) throws IOException {
 
         Placer placer = new Placer(link);
         List<ClassCounts> counts = new ArrayList<>();
