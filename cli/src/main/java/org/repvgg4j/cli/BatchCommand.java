@@ -76,12 +76,16 @@ final class BatchCommand extends Subcommand implements Callable<Integer> {
                     ModelFingerprint.of(classifier, model.precision().id()));
             ProgressLine bar = ProgressLine.of(err(), quiet);
             long started = System.nanoTime();
-            BatchInference.Summary summary = inference.run(shards, out, (written, total, errors) -> {
-                double rate = written / ((System.nanoTime() - started) / 1e9);
-                bar.update("batch", (int) written, (int) total, String.format(Locale.ROOT, "%.1f img/s, %d error(s)",
-                        rate, errors), rate, total - written);
-            }, restart);
-            bar.finish();
+            BatchInference.Summary summary;
+            try {
+                summary = inference.run(shards, out, (written, total, errors) -> {
+                    double rate = written / ((System.nanoTime() - started) / 1e9);
+                    bar.update("batch", (int) written, (int) total, String.format(Locale.ROOT,
+                            "%.1f img/s, %d error(s)", rate, errors), rate, total - written);
+                }, restart);
+            } finally {
+                bar.finish(); // an error (a full disk) is then printed on a line of its own
+            }
             if (json) {
                 JsonObject o = new JsonObject();
                 o.addProperty("engine", classifier.scorer().engine());

@@ -120,7 +120,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
     Double clockGhz;
 
     @Option(names = "--images", defaultValue = "0",
-            description = "also push this many images through each network at the largest --batch and report the total time")
+            description = "also push this many images through each network at the largest --batch-size and report the total time")
     int images;
 
     @Option(names = "--profile",

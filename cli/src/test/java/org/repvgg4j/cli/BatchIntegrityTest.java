@@ -78,6 +78,9 @@ class BatchIntegrityTest {
             assertThat(first.isAlive()).as("the first run should still be going: "
                     + Files.readString(tmp.resolve("first.log"))).isTrue();
 
+            assertThat(out.resolve("images.npy")).as("only a finished shard has its .npy").doesNotExist();
+            assertThat(out.resolve("images.part.npy")).exists();
+
             CommandsTest.Run second = repvgg(args);
             assertThat(second.exit()).isEqualTo(1);
             assertThat(second.err().strip().lines()).hasSize(1);
@@ -190,5 +193,40 @@ class BatchIntegrityTest {
                 tmp.resolve("out2").toString());
         assertThat(none.exit()).isEqualTo(1);
         assertThat(none.err()).contains(empty + ": no images listed");
+    }
+
+    @Test
+    void aFullDiskIsReportedOnALineOfItsOwnNamingTheFile() throws Exception {
+        Path list = list(4);
+        Path model = model("model", 0);
+        Path out = Files.createDirectories(tmp.resolve("out"));
+        Files.createSymbolicLink(out.resolve("images.part.npy"), Path.of("/dev/full")); // every write: ENOSPC
+        CommandsTest.Run full = repvgg("batch", "--model", model.toString(), "--list", list.toString(), "--out",
+                out.toString());
+        assertThat(full.exit()).isEqualTo(1);
+        assertThat(full.err().lines()).contains("batch: error: " + out.resolve("images.part.npy")
+                + ": No space left on device");
+    }
+
+    @Test
+    void aReportWithNoMatchingRowsFailsInsteadOfPrintingNaN() throws Exception {
+        Path list = list(4);
+        Path model = model("model", 0);
+        Path out = tmp.resolve("out");
+        CommandsTest.Run batch = repvgg("batch", "--model", model.toString(), "--list", list.toString(), "--out",
+                out.toString());
+        assertThat(batch.exit()).as(batch.err()).isZero();
+        Path classes = Files.writeString(tmp.resolve("annotations.txt"), "class_0 0\nclass_1 1\n");
+        Path other = Files.writeString(tmp.resolve("other.txt"), list.getParent().resolve("stripes/horizontal/000.png")
+                + " 0\n");
+        Path elsewhere = tmp.resolve("elsewhere");
+        Files.createDirectories(elsewhere.resolve("stripes/horizontal"));
+        Files.copy(list.getParent().resolve("stripes/horizontal/000.png"), elsewhere.resolve("stripes/horizontal/000.png"));
+        Files.writeString(other, elsewhere.resolve("stripes/horizontal/000.png") + " 0\n");
+        CommandsTest.Run report = repvgg("report", "--results", out.toString(), "--list", other.toString(),
+                "--classes", classes.toString());
+        assertThat(report.exit()).isEqualTo(1);
+        assertThat(report.err()).contains("no scored row of " + out + " matches an image of " + other);
+        assertThat(report.out()).doesNotContain("NaN");
     }
 }

@@ -180,6 +180,9 @@ class ModelIntegrityTest {
         assertThat((System.nanoTime() - started) / 1e9).as("no pixel decoded").isLessThan(20);
 
         Path list = Files.writeString(tmp.resolve("list.txt"), huge.toAbsolutePath() + "\n" + small.toAbsolutePath() + "\n");
+        CommandsTest.Run zero = repvgg("batch", "--model", model.toString(), "--list", list.toString(), "--out",
+                tmp.resolve("out").toString(), "--max-pixels", "0");
+        assertThat(zero.exit()).isEqualTo(2);
         CommandsTest.Run batch = repvgg("batch", "--model", model.toString(), "--list", list.toString(), "--out",
                 tmp.resolve("out").toString());
         assertThat(batch.exit()).as(batch.err()).isZero();

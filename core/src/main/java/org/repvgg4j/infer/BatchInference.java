@@ -218,7 +218,7 @@ public final class BatchInference {
             }
         }
         for (String name : names) {
-            for (String suffix : List.of(ShardResults.NPY, ShardResults.CSV, ShardResults.PART)) {
+            for (String suffix : List.of(ShardResults.NPY, ShardResults.CSV, ShardResults.PART, ShardResults.PART_NPY)) {
                 Files.deleteIfExists(out.resolve(name + suffix));
             }
         }
@@ -495,7 +495,7 @@ public final class BatchInference {
             + "or use another --out";
 
     private static boolean hasResults(Path out, String shard) {
-        return Stream.of(ShardResults.NPY, ShardResults.CSV, ShardResults.PART)
+        return Stream.of(ShardResults.NPY, ShardResults.CSV, ShardResults.PART, ShardResults.PART_NPY)
                 .anyMatch(suffix -> Files.exists(out.resolve(shard + suffix)));
     }
 
