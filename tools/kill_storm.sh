@@ -5,11 +5,11 @@
 # duplicated), that the rows are in list order, and that the scores equal the uninterrupted run's.
 # During the first interrupted run it also starts a second `batch` into the same folder, which must be
 # refused (exit 1) by the folder lock.
-# Usage: tools/kill_storm.sh [N=5] [IMAGES=3000]   (WORK=/tmp/repvgg-kill-storm, SEED=1)
+# Usage: tools/kill_storm.sh [N=5] [IMAGES=6000]   (WORK=/tmp/repvgg-kill-storm, SEED=1)
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 kills="${1:-5}"
-count="${2:-3000}"
+count="${2:-6000}"
 work="${WORK:-/tmp/repvgg-kill-storm}"
 RANDOM="${SEED:-1}"
 repvgg() { "$here/repvgg" "$@"; }
@@ -46,27 +46,37 @@ if [[ ! -f "$work/model/model.json" ]]; then
 fi
 
 args=(batch --model "$work/model" --list "$work/lists" --batch-size 8 --workers 1 --engine pytorch --quiet)
-rm -rf "$work/reference" "$work/stormed"
+rm -rf "$work/reference" "$work/stormed" "$work/stormed.log" "$work/second.log"
 start=$(date +%s.%N)
 repvgg "${args[@]}" --out "$work/reference" >/dev/null
 echo "uninterrupted: $(python3 -c "print(f'{$(date +%s.%N) - $start:.1f}')") s"
+
+rows_so_far() { cat "$work"/stormed/*.csv 2>/dev/null | grep -vc '^path,' || true; }
 
 landed=0
 refused=""
 runs=0
 for ((k = 1; k <= kills; k++)); do
-  repvgg "${args[@]}" --out "$work/stormed" >>"$work/stormed.log" 2>&1 &
+  # Not through a shell function: $! must be the JVM itself (the launcher execs java), or kill -9
+  # would hit a subshell and leave the batch running.
+  "$here/repvgg" "${args[@]}" --out "$work/stormed" >>"$work/stormed.log" 2>&1 &
   pid=$!
   runs=$((runs + 1))
   if [[ $k == 1 ]]; then
     # The lock: a second run into the same folder while this one holds it.
     while kill -0 "$pid" 2>/dev/null && [[ ! -s "$work/stormed/.repvgg.lock" ]]; do sleep 0.05; done
-    if repvgg "${args[@]}" --out "$work/stormed" >"$work/second.log" 2>&1; then refused="no (exit 0)"
+    if "$here/repvgg" "${args[@]}" --out "$work/stormed" >"$work/second.log" 2>&1; then refused="no (exit 0)"
     else refused="yes (exit $?): $(tail -n 1 "$work/second.log")"; fi
   fi
-  # A random moment between 1.5 and 6 s after the start (JVM start-up takes about 1.5 s).
-  sleep "$(python3 -c "print(1.5 + $RANDOM / 32767 * 4.5)")"
-  if kill -9 "$pid" 2>/dev/null; then landed=$((landed + 1)); fi
+  # A random moment while rows are being written: once this run has added a row, 0 to 1.5 s later.
+  before=$(rows_so_far)
+  while kill -0 "$pid" 2>/dev/null && [[ "$(rows_so_far)" -le "$before" ]]; do sleep 0.05; done
+  sleep "$(python3 -c "print($RANDOM / 32767 * 1.5)")"
+  if kill -9 "$pid" 2>/dev/null; then
+    landed=$((landed + 1))
+    wait "$pid" 2>/dev/null || true
+    echo "kill $k: $(rows_so_far) rows written so far (this run added $(( $(rows_so_far) - before )))"
+  fi
   wait "$pid" 2>/dev/null || true
 done
 # The same command once more finishes what the kills left.
@@ -75,6 +85,11 @@ if ! repvgg "${args[@]}" --out "$work/stormed" >>"$work/stormed.log" 2>&1; then
   exit 1
 fi
 runs=$((runs + 1))
+
+if grep -q "in use by another run" "$work/stormed.log"; then
+  echo "a stormed run found the folder locked: a killed run was still alive; see $work/stormed.log" >&2
+  exit 1
+fi
 
 python3 - "$work" "$kills" "$landed" "$runs" "$refused" <<'PY'
 import csv, sys
