@@ -51,7 +51,11 @@ public final class FolderLock implements AutoCloseable {
             lock = channel.tryLock();
         } catch (OverlappingFileLockException e) {
             lock = null; // held by this very process
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException e) {
+            channel.close();
+            throw new IOException(file + ": cannot be locked (" + e.getMessage() + "); the file system may not "
+                    + "support locks: write to a folder on a local disk", e);
+        } catch (RuntimeException e) {
             channel.close();
             throw e;
         }
