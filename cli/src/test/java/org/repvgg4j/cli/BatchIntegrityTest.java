@@ -61,7 +61,7 @@ class BatchIntegrityTest {
     }
 
     @Test
-    void aSecondBatchIntoTheSameFolderIsRefusedWhileTheFirstRunsAndAKillLeavesNoStaleLock() throws Exception {
+    void aSecondBatchIntoTheSameFolderIsRefusedWhileTheFirstRunsAndAKilledRunContinuesOnlyWithItsModel() throws Exception {
         Path list = list(2000);
         Path model = model("model", 0, 96);
         Path out = tmp.resolve("out");
@@ -89,6 +89,17 @@ class BatchIntegrityTest {
         } finally {
             first.destroyForcibly().waitFor();
         }
+        long before = rows(out.resolve("images.part.csv"));
+        assertThat(before).as("killed in the middle").isBetween(1L, 1999L);
+        // Continuing the killed run with another model (same size, other weights) is refused, not mixed.
+        Path other = model("other", 7, 96);
+        String[] withOther = args.clone();
+        withOther[2] = other.toString();
+        CommandsTest.Run mixed = repvgg(withOther);
+        assertThat(mixed.exit()).isEqualTo(1);
+        assertThat(mixed.err()).contains("scored with another model weights");
+        assertThat(rows(out.resolve("images.part.csv"))).isEqualTo(before);
+
         // The OS dropped the killed run's lock: the same command now finishes the shard, each row once.
         CommandsTest.Run again = repvgg(args);
         assertThat(again.exit()).as(again.err()).isZero();
