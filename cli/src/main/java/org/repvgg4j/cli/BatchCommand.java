@@ -8,6 +8,7 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.repvgg4j.infer.BatchInference;
 import org.repvgg4j.infer.Classifier;
+import org.repvgg4j.infer.ModelFingerprint;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -55,6 +56,10 @@ final class BatchCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress: errors and the final summary only")
     boolean quiet;
 
+    @Option(names = "--restart", description = {"discard the results already in --out for these shards and score them",
+        "again (a run continued with another model, list or --top-k is refused without it)"})
+    boolean restart;
+
     @Override
     public Integer call() throws Exception {
         if (lists.isEmpty() && imageFolders.isEmpty()) {
@@ -67,15 +72,20 @@ final class BatchCommand extends Subcommand implements Callable<Integer> {
         int threads = workers != null ? workers : Runtime.getRuntime().availableProcessors();
         try (Classifier classifier = model.open()) {
             BatchInference inference = new BatchInference(classifier,
-                    new BatchInference.Options(batchSize, threads, topK));
+                    new BatchInference.Options(batchSize, threads, topK),
+                    ModelFingerprint.of(classifier, model.precision().id()));
             ProgressLine bar = ProgressLine.of(err(), quiet);
             long started = System.nanoTime();
-            BatchInference.Summary summary = inference.run(shards, out, (written, total, errors) -> {
-                double rate = written / ((System.nanoTime() - started) / 1e9);
-                bar.update("batch", (int) written, (int) total, String.format(Locale.ROOT, "%.1f img/s, %d error(s)",
-                        rate, errors), rate, total - written);
-            });
-            bar.finish();
+            BatchInference.Summary summary;
+            try {
+                summary = inference.run(shards, out, (written, total, errors) -> {
+                    double rate = written / ((System.nanoTime() - started) / 1e9);
+                    bar.update("batch", (int) written, (int) total, String.format(Locale.ROOT,
+                            "%.1f img/s, %d error(s)", rate, errors), rate, total - written);
+                }, restart);
+            } finally {
+                bar.finish(); // an error (a full disk) is then printed on a line of its own
+            }
             if (json) {
                 JsonObject o = new JsonObject();
                 o.addProperty("engine", classifier.scorer().engine());

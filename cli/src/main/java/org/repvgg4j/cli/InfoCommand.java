@@ -10,6 +10,7 @@ import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.ModelDirectory;
+import org.repvgg4j.weights.WeightChecksums;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -51,6 +52,12 @@ final class InfoCommand extends Subcommand implements Callable<Integer> {
                     file.precision().id(), Files.size(source.model) / 1e6);
         } else if (source.model != null) {
             ModelConfig config = ModelDirectory.readConfig(source.model);
+            // What info reports must be what loading would use: a damaged or truncated file fails here too.
+            WeightChecksums.verify(source.model);
+            if (!Files.isRegularFile(source.model.resolve(ModelDirectory.WEIGHTS_FILE))) {
+                throw new java.nio.file.NoSuchFileException(source.model.resolve(ModelDirectory.WEIGHTS_FILE).toString(),
+                        null, "missing " + ModelDirectory.WEIGHTS_FILE);
+            }
             spec = config.spec();
             numClasses = config.numClasses();
             size = config.preprocessing().inputSize();

@@ -2,6 +2,7 @@ package org.repvgg4j.cli;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import org.repvgg4j.data.ImageDecoder;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
@@ -41,6 +42,13 @@ final class ModelOptions {
             description = "threads per operator in the engine (default: one per processor)")
     int threads;
 
+    @picocli.CommandLine.Spec(picocli.CommandLine.Spec.Target.MIXEE)
+    picocli.CommandLine.Model.CommandSpec mixee;
+
+    @Option(names = "--max-pixels", paramLabel = "N",
+            description = "refuse images of more than N pixels, from their header, before decoding (default: 100000000)")
+    Long maxPixels;
+
     /** The engine asked for with --engine, or null: {@link EngineResolver} chooses. */
     Engine engine() {
         return engine == null ? null : Engine.parse(engine);
@@ -73,6 +81,14 @@ final class ModelOptions {
 
     /** The model on the engine, at the precision and from the file that {@link EngineResolver} chooses. */
     Classifier open() throws IOException {
+        if (maxPixels != null) {
+            if (maxPixels < 1) {
+                throw new picocli.CommandLine.ParameterException(mixee.commandLine(),
+                        "--max-pixels must be at least 1, got " + maxPixels);
+            }
+            // For every image this process reads, on whichever thread decodes it.
+            System.setProperty(ImageDecoder.MAX_PIXELS_PROPERTY, maxPixels.toString());
+        }
         return Classifier.open(model, new Classifier.Options(engine(), classes, imageSize, threads, precision()));
     }
 }

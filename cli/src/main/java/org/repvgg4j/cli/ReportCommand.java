@@ -52,6 +52,7 @@ final class ReportCommand extends Subcommand implements Callable<Integer> {
         ReportFiles files = new ReportFiles(report);
         int[] skipped = {0};
         int[] unlabelled = {0};
+        int[] scored = {0};
         Map<String, Boolean> seen = new HashMap<>();
         saved.forEachRow(row -> {
             Integer label = labelOf.get(row.path());
@@ -64,8 +65,15 @@ final class ReportCommand extends Subcommand implements Callable<Integer> {
                 skipped[0]++;
             } else {
                 files.add(row.path(), label, row.scores());
+                scored[0]++;
             }
         });
+        if (scored[0] == 0) {
+            // No scored row matched a label: every number would be 0/0.
+            throw new IllegalArgumentException("no scored row of " + results + " matches an image of " + labels
+                    + " (" + unlabelled[0] + " result row(s) with other paths, " + skipped[0] + " error row(s)); "
+                    + "report the list that batch scored, with the same image paths");
+        }
         if (out != null) {
             files.write(out, results + " against " + labels);
         }

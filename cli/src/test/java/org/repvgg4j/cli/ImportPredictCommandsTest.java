@@ -204,4 +204,14 @@ class ImportPredictCommandsTest {
         assertThat(run.err().lines()).as(run.err()).hasSize(1);
         assertThat(run.err()).contains(expected);
     }
+
+    @Test
+    void importRefusesAClassFileNamingAClassTwice() throws IOException {
+        Path classes = Files.writeString(tmp.resolve("annotations.txt"), "a 0\nb 1\nc 2\nb 3\nd 4\n");
+        Run imported = repvgg("import", "--weights", fixture("timm_deploy_G.safetensors"), "--out",
+                tmp.resolve("model").toString(), "--image-size", "32", "--classes", classes.toString());
+        assertThat(imported.exit()).isEqualTo(1);
+        assertThat(imported.err()).contains(classes + ":4: class 'b' is already named on line 2");
+        assertThat(tmp.resolve("model")).doesNotExist();
+    }
 }

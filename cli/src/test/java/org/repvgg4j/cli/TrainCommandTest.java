@@ -203,7 +203,8 @@ class TrainCommandTest {
                 assertThat(diff / scale).as(key).isLessThan(1e-3f);
             }
         }
-        assertThat(Files.list(run).map(p -> p.getFileName().toString()).filter(n -> n.startsWith(".")).toList())
+        assertThat(Files.list(run).map(p -> p.getFileName().toString())
+                .filter(n -> n.startsWith(".") && !n.equals(org.repvgg4j.io.FolderLock.FILE)).toList())
                 .as("no half-written directories left").isEmpty();
         assertThat(new File(run.resolve("deploy").toString())).exists();
     }
@@ -236,5 +237,98 @@ class TrainCommandTest {
         List<String> lines = run.out().lines().toList();
         assertThat(lines.get(lines.size() - 1)).startsWith("best val top-1 ");
         assertThat(metricsLines(tmp.resolve("run"))).hasSize(3);
+    }
+
+    /** A finished one-epoch run in {@code tmp/run}. */
+    private static Path finishedRun(Path tmp) {
+        Path run = tmp.resolve("run");
+        CommandsTest.Run result = repvgg(trainArgs(run, 1));
+        assertThat(result.exit()).as(result.err()).isZero();
+        return run;
+    }
+
+    /** A copy of the fixture's lists and class file that a test may edit. */
+    private static Path copyOfData(Path tmp) throws Exception {
+        Path copy = Files.createDirectories(tmp.resolve("data"));
+        for (String name : List.of("train.txt", "val.txt", "annotations.txt")) {
+            List<String> lines = Files.readAllLines(data.resolve(name));
+            if (!name.equals("annotations.txt")) {
+                lines = lines.stream().map(l -> data.resolve(l.substring(0, l.lastIndexOf(' '))).toAbsolutePath()
+                        + l.substring(l.lastIndexOf(' '))).toList();
+            }
+            Files.write(copy.resolve(name), lines);
+        }
+        return copy;
+    }
+
+    @Test
+    void resumingAfterAListChangedIsRefusedNamingTheList(@TempDir Path tmp) throws Exception {
+        Path copy = copyOfData(tmp);
+        Path run = tmp.resolve("run");
+        List<String> args = new ArrayList<>(List.of(trainArgs(run, 1)));
+        args.set(args.indexOf("--val") + 1, copy.resolve("val.txt").toString());
+        CommandsTest.Run first = repvgg(args.toArray(String[]::new));
+        assertThat(first.exit()).as(first.err()).isZero();
+        List<String> val = new ArrayList<>(Files.readAllLines(copy.resolve("val.txt")));
+        java.util.Collections.swap(val, 0, val.size() - 1); // same lines, same count, other order
+        Files.write(copy.resolve("val.txt"), val);
+
+        CommandsTest.Run resumed = repvgg("train", "--resume", run.toString());
+        assertThat(resumed.exit()).isEqualTo(1);
+        assertThat(resumed.err()).contains(copy.resolve("val.txt") + ": changed since this run started");
+    }
+
+    @Test
+    void aDamagedCheckpointIsRefusedNamingTheFile(@TempDir Path tmp) throws Exception {
+        Path run = finishedRun(tmp);
+        Path optimizer = run.resolve("last/optimizer.safetensors");
+        byte[] bytes = Files.readAllBytes(optimizer);
+        for (int i = bytes.length - 64; i < bytes.length; i++) {
+            bytes[i] ^= 0x33;
+        }
+        Files.write(optimizer, bytes);
+        CommandsTest.Run resumed = repvgg("train", "--resume", run.toString());
+        assertThat(resumed.exit()).isEqualTo(1);
+        assertThat(resumed.err()).contains(optimizer + ": damaged or changed since it was written");
+    }
+
+    @Test
+    void aBrokenTrainingStateNamesItsFile(@TempDir Path tmp) throws Exception {
+        Path run = finishedRun(tmp);
+        // As a checkpoint written before checksums: nothing but the parse can notice.
+        Path config = run.resolve("last/model.json");
+        com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+        json.remove("sha256");
+        Files.writeString(config, json.toString());
+        Path state = run.resolve("last/training_state.json");
+        Files.writeString(state, "{\"epochsDone\": 1, \"step\": ");
+        CommandsTest.Run resumed = repvgg("train", "--resume", run.toString());
+        assertThat(resumed.exit()).isEqualTo(1);
+        assertThat(resumed.err()).contains(state + ": not a readable training state");
+    }
+
+    @Test
+    void aMissingLastCheckpointIsRefusedInsteadOfRestartingFromEpochOne(@TempDir Path tmp) throws Exception {
+        Path run = finishedRun(tmp);
+        org.repvgg4j.io.FileTrees.delete(run.resolve("last"));
+        CommandsTest.Run resumed = repvgg("train", "--resume", run.toString());
+        assertThat(resumed.exit()).isEqualTo(1);
+        assertThat(resumed.err()).contains("last/training_state.json: missing, but " + run + " has 1 finished epoch(s)");
+        assertThat(metricsLines(run)).hasSize(2);
+    }
+
+    @Test
+    void aRunThatFailsItsChecksLeavesNoRunJsonSoARetryWorks(@TempDir Path tmp) throws Exception {
+        Path run = tmp.resolve("run");
+        List<String> args = new ArrayList<>(List.of(trainArgs(run, 1)));
+        args.set(args.indexOf("--batch-size") + 1, "4096");
+        CommandsTest.Run tooBig = repvgg(args.toArray(String[]::new));
+        assertThat(tooBig.exit()).isEqualTo(1);
+        assertThat(tooBig.err()).contains("fewer than one batch of 4096");
+        assertThat(run.resolve("run.json")).doesNotExist();
+
+        CommandsTest.Run retry = repvgg(trainArgs(run, 1));
+        assertThat(retry.exit()).as(retry.err()).isZero();
+        assertThat(run.resolve("run.json")).exists();
     }
 }

@@ -17,6 +17,26 @@ public record ClassIndex(List<String> names) {
 
     public ClassIndex {
         names = List.copyOf(names);
+        String duplicate = duplicateOf(names);
+        if (duplicate != null) {
+            throw new IllegalArgumentException(duplicate);
+        }
+    }
+
+    /**
+     * Why {@code names} cannot name classes, or null: two classes with one name would have their images
+     * counted as each other's ("class 'cat' is both index 0 and index 3").
+     */
+    public static String duplicateOf(List<String> names) {
+        java.util.Map<String, Integer> first = new java.util.HashMap<>();
+        for (int i = 0; i < names.size(); i++) {
+            Integer before = first.putIfAbsent(names.get(i), i);
+            if (before != null) {
+                return "class '" + names.get(i) + "' is both index " + before + " and index " + i
+                        + "; class names must be unique";
+            }
+        }
+        return null;
     }
 
     public int size() {
@@ -51,6 +71,7 @@ public record ClassIndex(List<String> names) {
         }
         List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
         String[] byIndex = new String[lines.size()];
+        java.util.Map<String, Integer> lineOfName = new java.util.HashMap<>();
         int count = 0;
         for (int n = 0; n < lines.size(); n++) {
             String line = lines.get(n).strip();
@@ -74,6 +95,11 @@ public record ClassIndex(List<String> names) {
             }
             if (byIndex[index] != null) {
                 throw new IllegalArgumentException(where + "index " + index + " is already used by '" + byIndex[index] + "'");
+            }
+            Integer sameName = lineOfName.putIfAbsent(name, n + 1);
+            if (sameName != null) {
+                throw new IllegalArgumentException(where + "class '" + name + "' is already named on line " + sameName
+                        + "; class names must be unique (two classes with one name are counted as one)");
             }
             byIndex[index] = name;
             count++;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.stream.Stream;
+import org.repvgg4j.io.FolderLock;
 
 /**
  * Splits a folder-per-class image set into {@code <out>/train/<class>/} and {@code <out>/val/<class>/},
@@ -99,6 +100,15 @@ public final class DatasetSplitter {
             throw new IllegalArgumentException(input + ": no class folders with images (expected "
                     + input + "/<class>/<images>, e.g. " + input + "/cat/1.jpg)");
         }
+        try (FolderLock lock = FolderLock.acquire(out, "repvgg split")) {
+            // Again under the lock: another split may have filled the folder since the first look.
+            checkOut(input, out);
+            return splitLocked(input, out, valRatio, seed, link, folders, nonEmpty);
+        }
+    }
+
+    private static Report splitLocked(Path input, Path out, double valRatio, long seed, boolean link, ClassFolders folders,
+            List<ClassFolders.ClassFolder> nonEmpty) throws IOException {
 
         Placer placer = new Placer(link);
         List<ClassCounts> counts = new ArrayList<>();
@@ -167,7 +177,7 @@ public final class DatasetSplitter {
                 throw new FileAlreadyExistsException(out.toString(), null, "exists and is not a folder");
             }
             try (Stream<Path> entries = Files.list(out)) {
-                if (entries.findAny().isPresent()) {
+                if (entries.anyMatch(p -> !p.getFileName().toString().equals(FolderLock.FILE))) {
                     throw new IllegalArgumentException(out + " is not empty; split writes only into a new or empty"
                             + " folder and never deletes or overwrites files (remove it or choose another --out)");
                 }

@@ -32,10 +32,32 @@ public final class ImageDecoder {
     private static final java.util.regex.Pattern DAMAGE = java.util.regex.Pattern.compile(
             "(?i)premature end|corrupt|truncat|unexpected end|bad huffman|invalid");
 
+    /** Images above this many pixels are refused before their pixels are read (a 100 MP photo still passes). */
+    public static final long DEFAULT_MAX_PIXELS = 100_000_000L;
+
+    /**
+     * The system property that changes the limit for a whole process ({@code --max-pixels} sets it): one
+     * place for every reader of images (predict, eval, batch, training, Spark executors).
+     */
+    public static final String MAX_PIXELS_PROPERTY = "repvgg.maxPixels";
+
     private ImageDecoder() {}
+
+    /** The pixel limit in force: {@value #MAX_PIXELS_PROPERTY} if set, else {@link #DEFAULT_MAX_PIXELS}. */
+    public static long maxPixels() {
+        return Long.getLong(MAX_PIXELS_PROPERTY, DEFAULT_MAX_PIXELS);
+    }
 
     /** Decodes {@code file}; an {@link IOException} naming the file if it is missing, empty or not a readable image. */
     public static RgbImage read(Path file) throws IOException {
+        return read(file, maxPixels());
+    }
+
+    /**
+     * As {@link #read(Path)}, refusing an image of more than {@code maxPixels} pixels from its header,
+     * before any pixel is decoded: an {@link IOException} naming the file and its size.
+     */
+    public static RgbImage read(Path file, long maxPixels) throws IOException {
         InputStream opened;
         try {
             opened = Files.newInputStream(file);
@@ -46,7 +68,7 @@ public final class ImageDecoder {
         }
         BufferedImage image;
         try (InputStream in = opened) {
-            image = decode(in, file.toString());
+            image = decode(in, file.toString(), maxPixels);
         }
         if (image == null) {
             throw new IOException(file + (Files.size(file) == 0 ? ": empty file" : ": not a readable image"));
@@ -59,7 +81,7 @@ public final class ImageDecoder {
      * {@code name} is the file's name in error messages. Same checks as {@link #read(Path)}.
      */
     public static RgbImage read(byte[] bytes, String name) throws IOException {
-        BufferedImage image = decode(new ByteArrayInputStream(bytes), name);
+        BufferedImage image = decode(new ByteArrayInputStream(bytes), name, maxPixels());
         if (image == null) {
             throw new IOException(name + (bytes.length == 0 ? ": empty file" : ": not a readable image"));
         }
@@ -67,7 +89,7 @@ public final class ImageDecoder {
     }
 
     /** The decoded image, or null when no reader recognises the bytes; damage is an IOException naming {@code name}. */
-    private static BufferedImage decode(InputStream in, String name) throws IOException {
+    private static BufferedImage decode(InputStream in, String name, long maxPixels) throws IOException {
         BufferedImage image = null;
         List<String> warnings = new ArrayList<>();
         try (ImageInputStream stream = ImageIO.createImageInputStream(in)) {
@@ -83,11 +105,14 @@ public final class ImageDecoder {
                         }
                     });
                     reader.setInput(stream, true, true);
+                    checkSize(reader.getWidth(0), reader.getHeight(0), name, maxPixels);
                     image = reader.read(0);
                 } finally {
                     reader.dispose();
                 }
             }
+        } catch (TooLarge e) {
+            throw e;
         } catch (IOException | RuntimeException e) {
             throw new IOException(name + ": cannot decode image (" + e.getMessage() + ")", e);
         }
@@ -95,6 +120,25 @@ public final class ImageDecoder {
             throw new IOException(name + ": damaged image (" + warnings.get(0) + ")");
         }
         return image;
+    }
+
+    /** An image refused for its size; its message names the file, its size and the limit. */
+    public static final class TooLarge extends IOException {
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
+    private static void checkSize(int width, int height, String name, long maxPixels) throws TooLarge {
+        long pixels = (long) width * height;
+        if (pixels > maxPixels) {
+            throw new TooLarge(String.format(java.util.Locale.ROOT, "%s: %dx%d is %.1f megapixels, above the limit of "
+                    + "%.1f; skipped (raise it with --max-pixels, or shrink the image)", name, width, height,
+                    pixels / 1e6, maxPixels / 1e6));
+        }
+        if (pixels * 3 > Integer.MAX_VALUE - 8) {
+            throw new TooLarge(name + ": " + width + "x" + height + " is too large to hold in memory as one image");
+        }
     }
 
     /**
@@ -135,6 +179,9 @@ public final class ImageDecoder {
     public static RgbImage toRgb(BufferedImage image) {
         int w = image.getWidth();
         int h = image.getHeight();
+        if ((long) w * h * 3 > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException(w + "x" + h + " is too large to hold in memory as one image");
+        }
         byte[] rgb = new byte[w * h * 3];
         Raster raster = image.getRaster();
         int bands = raster.getNumBands();

@@ -66,7 +66,7 @@ public record ListFile(Path file, List<ListEntry> entries) {
             }
             if (firstLabelled > 0 && firstUnlabelled > 0) {
                 throw new IllegalArgumentException(where + (label.isEmpty()
-                        ? "no label, but line " + firstLabelled + " has one"
+                        ? noLabel(pathText) + ", but line " + firstLabelled + " has one"
                         : "ends in a label, but line " + firstUnlabelled + " has none")
                         + " (a list is all '<image path> <label index>' or all '<image path>')");
             }
@@ -89,11 +89,28 @@ public record ListFile(Path file, List<ListEntry> entries) {
         List<Sample> samples = new ArrayList<>(entries.size());
         for (ListEntry e : entries) {
             if (e.label().isEmpty()) {
-                throw new IllegalArgumentException(where(e) + ": no label");
+                throw new IllegalArgumentException(where(e) + ": " + noLabel(e.path().getFileName() == null ? ""
+                        : e.path().getFileName().toString()));
             }
             samples.add(new Sample(e.path(), e.label().getAsInt()));
         }
         return samples;
+    }
+
+    /**
+     * "no label", and when the line ends in a word that was meant as one ({@code cat.png cat}) what is
+     * wrong with it: a label is the class's index, an integer, not its name.
+     */
+    private static String noLabel(String pathText) {
+        int space = Math.max(pathText.lastIndexOf(' '), pathText.lastIndexOf('\t'));
+        if (space < 0) {
+            return "no label";
+        }
+        String tail = pathText.substring(space + 1);
+        if (tail.contains(".") && !tail.matches("-?\\d*\\.\\d+")) {
+            return "no label"; // a file name with a space in it, such as 'my photo.jpg'
+        }
+        return "no label: '" + tail + "' at the end is not a class index (an integer 0..N-1 from the class file)";
     }
 
     /** True when the entries carry labels (an empty list counts as labelled). */

@@ -23,11 +23,14 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 import org.repvgg4j.data.ImageDecoder;
 import org.repvgg4j.data.ImageFiles;
 import org.repvgg4j.data.ImageTransform;
 import org.repvgg4j.data.ListEntry;
 import org.repvgg4j.data.ListFile;
+import org.repvgg4j.io.FolderLock;
+import org.repvgg4j.io.Sha256;
 
 /**
  * Scores list files shard by shard into {@link ShardResults}: image decoding and preprocessing on
@@ -73,7 +76,11 @@ public final class BatchInference {
 
     private record Decoded(float[] input, String error) {}
 
-    private record ManifestShard(String name, String list, int rows) {}
+    /**
+     * A shard as the manifest records it: its list (path, entries, SHA-256 of its content) and the model
+     * that scored it. The digests are absent in manifests written before they existed.
+     */
+    private record ManifestShard(String name, String list, int rows, String listSha256, ModelFingerprint model) {}
 
     private record Manifest(String model, List<String> classes, int top_k, List<ManifestShard> shards) {}
 
@@ -81,10 +88,18 @@ public final class BatchInference {
 
     private final Classifier classifier;
     private final Options options;
+    private final ModelFingerprint fingerprint;
 
-    public BatchInference(Classifier classifier, Options options) {
+    /** Scores with {@code classifier}, whose fingerprint is taken from the file it was opened from. */
+    public BatchInference(Classifier classifier, Options options) throws IOException {
+        this(classifier, options, ModelFingerprint.of(classifier, null));
+    }
+
+    /** Scores with {@code classifier}; {@code fingerprint} is recorded per shard and checked when a run continues. */
+    public BatchInference(Classifier classifier, Options options, ModelFingerprint fingerprint) {
         this.classifier = classifier;
         this.options = options;
+        this.fingerprint = fingerprint;
     }
 
     /**
@@ -104,7 +119,9 @@ public final class BatchInference {
     public static List<Shard> shards(List<Path> lists, List<Path> imageFolders) throws IOException {
         List<Shard> shards = new ArrayList<>();
         for (Path file : listFiles(lists)) {
-            shards.add(new Shard(file.getFileName().toString().replaceFirst("\\.[^.]*$", ""), ListFile.read(file)));
+            ListFile list = ListFile.read(file);
+            checkRowsFollowLines(list);
+            shards.add(new Shard(file.getFileName().toString().replaceFirst("\\.[^.]*$", ""), list));
         }
         for (Path folder : imageFolders) {
             if (!Files.isDirectory(folder)) {
@@ -129,6 +146,23 @@ public final class BatchInference {
         return shards;
     }
 
+    /**
+     * Row N of a shard's results is line N of its list: a list with no entries, or with a blank line
+     * before its last entry (which would shift every later row away from its line), is refused.
+     */
+    private static void checkRowsFollowLines(ListFile list) {
+        List<ListEntry> entries = list.entries();
+        if (entries.isEmpty()) {
+            throw new IllegalArgumentException(list.file() + ": no images listed; nothing to score");
+        }
+        for (int row = 0; row < entries.size(); row++) {
+            if (entries.get(row).line() != row + 1) {
+                throw new IllegalArgumentException(list.file() + ":" + (row + 1) + ": blank line; results have one "
+                        + "row per line of the list, so remove the blank lines (those at the end may stay)");
+            }
+        }
+    }
+
     /** The list files named by {@code inputs}: files as given, folders' {@code *.txt} files in name order. */
     private static List<Path> listFiles(List<Path> inputs) throws IOException {
         List<Path> files = new ArrayList<>();
@@ -151,7 +185,47 @@ public final class BatchInference {
 
     /** Scores every unfinished shard into {@code out}. */
     public Summary run(List<Shard> shards, Path out, Listener listener) throws IOException, InterruptedException {
-        Files.createDirectories(out);
+        return run(shards, out, listener, false);
+    }
+
+    /**
+     * Scores every unfinished shard into {@code out}, which this run holds alone ({@link FolderLock}).
+     * With {@code restart}, the results already in {@code out} for these shards (and its manifest) are
+     * deleted first; without it, results from another model, list or top-k are refused, never continued.
+     */
+    public Summary run(List<Shard> shards, Path out, Listener listener, boolean restart)
+            throws IOException, InterruptedException {
+        try (FolderLock lock = FolderLock.acquire(out, "repvgg batch")) {
+            if (restart) {
+                discard(out, shards);
+            }
+            return runLocked(shards, out, listener);
+        }
+    }
+
+    /** Deletes the manifest and the result files of {@code shards} and of every shard the manifest names. */
+    private static void discard(Path out, List<Shard> shards) throws IOException {
+        List<String> names = new ArrayList<>(shards.stream().map(Shard::name).toList());
+        Path file = out.resolve(MANIFEST);
+        if (Files.isRegularFile(file)) {
+            try {
+                Manifest before = GSON.fromJson(Files.readString(file), Manifest.class);
+                if (before != null && before.shards() != null) {
+                    before.shards().forEach(s -> names.add(s.name()));
+                }
+            } catch (JsonParseException e) {
+                // unreadable: the current shards' files are still removed below
+            }
+        }
+        for (String name : names) {
+            for (String suffix : List.of(ShardResults.NPY, ShardResults.CSV, ShardResults.PART, ShardResults.PART_NPY)) {
+                Files.deleteIfExists(out.resolve(name + suffix));
+            }
+        }
+        Files.deleteIfExists(file);
+    }
+
+    private Summary runLocked(List<Shard> shards, Path out, Listener listener) throws IOException, InterruptedException {
         int topK = Math.min(options.topK(), classifier.numClasses());
         checkManifest(out, shards, topK);
 
@@ -381,22 +455,33 @@ public final class BatchInference {
             }
             if (!before.classes().equals(classifier.classes())) {
                 throw new IllegalArgumentException(out + " holds results for classes " + before.classes()
-                        + ", but " + classifier.source() + " has " + classifier.classes() + "; use another --out");
+                        + ", but " + classifier.source() + " has " + classifier.classes() + "; " + START_OVER);
             }
             if (before.top_k() != topK) {
                 throw new IllegalArgumentException(out + " holds results with top-" + before.top_k()
-                        + " columns; continue with --top-k " + before.top_k() + " or use another --out");
+                        + " columns; continue with --top-k " + before.top_k() + ", or " + START_OVER);
             }
             before.shards().forEach(s -> known.put(s.name(), s));
         }
         for (Shard shard : shards) {
             ManifestShard now = new ManifestShard(shard.name(), shard.list().file().toAbsolutePath().normalize().toString(),
-                    shard.list().entries().size());
+                    shard.list().entries().size(), listDigest(shard.list()), fingerprint);
             ManifestShard was = known.get(shard.name());
-            if (was != null && was.rows() != now.rows()) {
-                throw new IllegalArgumentException(out + ": results '" + shard.name() + "' were started from "
-                        + was.list() + " with " + was.rows() + " entries, but " + shard.list().file() + " has "
-                        + now.rows() + "; use another --out (or delete " + shard.name() + ".*)");
+            if (was != null && hasResults(out, shard.name())) {
+                String where = out + ": results '" + shard.name() + "' were ";
+                if (was.rows() != now.rows()) {
+                    throw new IllegalArgumentException(where + "started from " + was.list() + " with " + was.rows()
+                            + " entries, but " + shard.list().file() + " has " + now.rows() + "; " + START_OVER);
+                }
+                if (was.listSha256() != null && !was.listSha256().equals(now.listSha256())) {
+                    throw new IllegalArgumentException(where + "started from another version of " + shard.list().file()
+                            + " (SHA-256 " + Sha256.shortForm(was.listSha256()) + " then, "
+                            + Sha256.shortForm(now.listSha256()) + " now); " + START_OVER);
+                }
+                String changed = was.model() == null ? "" : fingerprint.differences(was.model());
+                if (!changed.isEmpty()) {
+                    throw new IllegalArgumentException(where + "scored with another " + changed + "; " + START_OVER);
+                }
             }
             known.put(shard.name(), now);
         }
@@ -404,6 +489,24 @@ public final class BatchInference {
         Path staging = out.resolve(MANIFEST + ".writing");
         Files.writeString(staging, GSON.toJson(manifest) + "\n", StandardCharsets.UTF_8);
         Files.move(staging, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
+    private static final String START_OVER = "rerun with --restart to discard these results and start over, "
+            + "or use another --out";
+
+    private static boolean hasResults(Path out, String shard) {
+        return Stream.of(ShardResults.NPY, ShardResults.CSV, ShardResults.PART, ShardResults.PART_NPY)
+                .anyMatch(suffix -> Files.exists(out.resolve(shard + suffix)));
+    }
+
+    /** The SHA-256 of a list file's content, or for a folder of images of its entries' paths in order. */
+    private static String listDigest(ListFile list) throws IOException {
+        if (Files.isRegularFile(list.file())) {
+            return Sha256.of(list.file());
+        }
+        StringBuilder paths = new StringBuilder();
+        list.entries().forEach(e -> paths.append(ShardResults.pathText(e)).append('\n'));
+        return Sha256.of(paths.toString());
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {

@@ -105,6 +105,8 @@ public record Classifier(String source, List<String> classes, Preprocessing prep
     /** ONNX Runtime on the directory's {@code model.onnx}, newer than its weights ({@code repvgg export}). */
     private static Classifier openOnnxInDirectory(Path dir, Path onnx, Options options) throws IOException {
         ModelConfig config = ModelDirectory.readConfig(dir);
+        // The ONNX file was made from these weights: damaged weights mean a directory not to trust.
+        org.repvgg4j.weights.WeightChecksums.verify(dir);
         return new Classifier(dir.toString(), config.classes(), config.preprocessing(),
                 OnnxRuntimeRunner.open(onnx, options.threads(), SHARES_CORES));
     }

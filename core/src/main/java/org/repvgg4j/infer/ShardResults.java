@@ -21,17 +21,19 @@ import org.repvgg4j.io.Npy;
  * that could not be read), and {@code <name>.csv}, one row per list entry in list order: path, the
  * top-k classes with their scores, and the error if there was one.
  *
- * <p>While the shard is being scored its rows go to {@code <name>.part.csv}; the {@code .npy} file has
- * its final shape from the start and each score row is written at its place before the CSV row that
- * announces it. A shard is finished when {@code <name>.csv} exists. After an interruption the complete
- * lines of the part file say how far the work got: the rest is truncated and scoring continues from
- * there, so no row is lost or written twice.
+ * <p>While the shard is being scored its rows go to {@code <name>.part.csv} and its scores to
+ * {@code <name>.part.npy}, which has its final shape from the start; each score row is written at its
+ * place before the CSV row that announces it. Only a finished shard has a {@code <name>.npy} (so that
+ * whatever reads it, numpy included, sees every row), and it is finished when {@code <name>.csv}
+ * exists. After an interruption the complete lines of the part file say how far the work got: the
+ * rest is truncated and scoring continues from there, so no row is lost or written twice.
  */
 final class ShardResults implements AutoCloseable {
 
     static final String CSV = ".csv";
     static final String NPY = ".npy";
     static final String PART = ".part.csv";
+    static final String PART_NPY = ".part.npy";
 
     private final Path csv;
     private final Path part;
@@ -40,6 +42,7 @@ final class ShardResults implements AutoCloseable {
     private final int topK;
     private final List<String> classNames;
     private final Path npy;
+    private final Path partNpy;
     private final long dataStart;
     // Opened at the first row and closed at the last, so that only shards being written hold files.
     private FileChannel scores;
@@ -55,6 +58,7 @@ final class ShardResults implements AutoCloseable {
         this.classNames = classNames;
         this.topK = topK;
         this.npy = dir.resolve(name + NPY);
+        this.partNpy = dir.resolve(name + PART_NPY);
         this.dataStart = dataStart;
         this.done = done;
     }
@@ -78,18 +82,30 @@ final class ShardResults implements AutoCloseable {
     static ShardResults open(Path dir, String name, List<ListEntry> entries, List<String> classNames, int topK)
             throws IOException {
         Path npy = dir.resolve(name + NPY);
+        Path partNpy = dir.resolve(name + PART_NPY);
         Path part = dir.resolve(name + PART);
+        if (Files.isRegularFile(part) && !Files.exists(partNpy) && Files.isRegularFile(npy)) {
+            // Killed between putting the scores and the rows in place (or written before in-progress
+            // scores had a name of their own): the scores are the part file's partner.
+            Files.move(npy, partNpy, StandardCopyOption.ATOMIC_MOVE);
+        }
         byte[] header = Npy.header(Npy.DType.FLOAT32, new long[] {entries.size(), classNames.size()});
         String csvHeader = header(topK);
         int done = 0;
-        if (Files.isRegularFile(part) && Files.isRegularFile(npy) && sameHeader(npy, header)) {
+        if (Files.isRegularFile(part) && Files.isRegularFile(partNpy) && sameHeader(partNpy, header)) {
             done = completeRows(part, csvHeader, entries);
         } else {
             // Nothing usable from before: start the shard afresh.
-            Files.writeString(part, csvHeader + "\n", StandardCharsets.UTF_8);
-            try (FileChannel c = FileChannel.open(npy, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+            try {
+                Files.writeString(part, csvHeader + "\n", StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                throw named(part, e);
+            }
+            try (FileChannel c = FileChannel.open(partNpy, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                     StandardOpenOption.TRUNCATE_EXISTING)) {
                 c.write(ByteBuffer.wrap(header));
+            } catch (IOException e) {
+                throw named(partNpy, e);
             }
         }
         return new ShardResults(name, dir, entries, classNames, topK, header.length, done);
@@ -175,7 +191,7 @@ final class ShardResults implements AutoCloseable {
      */
     void append(float[] probabilities, String error) throws IOException {
         if (scores == null) {
-            scores = FileChannel.open(npy, StandardOpenOption.WRITE);
+            scores = FileChannel.open(partNpy, StandardOpenOption.WRITE);
             rows = Files.newBufferedWriter(part, StandardCharsets.UTF_8, StandardOpenOption.APPEND);
         }
         ListEntry entry = entries.get(done);
@@ -185,8 +201,12 @@ final class ShardResults implements AutoCloseable {
         }
         row.flip();
         long at = dataStart + (long) done * classes * Float.BYTES;
-        while (row.hasRemaining()) {
-            at += scores.write(row, at);
+        try {
+            while (row.hasRemaining()) {
+                at += scores.write(row, at);
+            }
+        } catch (IOException e) {
+            throw named(partNpy, e);
         }
         StringBuilder line = new StringBuilder(Csv.field(pathText(entry)));
         if (probabilities == null) {
@@ -198,7 +218,11 @@ final class ShardResults implements AutoCloseable {
             }
             line.append(',');
         }
-        rows.write(line.append('\n').toString());
+        try {
+            rows.write(line.append('\n').toString());
+        } catch (IOException e) {
+            throw named(part, e);
+        }
         done++;
     }
 
@@ -209,8 +233,23 @@ final class ShardResults implements AutoCloseable {
     /** Hands the written rows to the operating system, so a killed process keeps them. */
     void flush() throws IOException {
         if (rows != null) {
-            rows.flush();
+            try {
+                rows.flush();
+            } catch (IOException e) {
+                throw named(part, e);
+            }
         }
+    }
+
+    /**
+     * The error with the file it concerns in front: the operating system's "No space left on device"
+     * does not say which disk a user has to clear.
+     */
+    private static IOException named(Path file, IOException e) {
+        if (e.getMessage() != null && e.getMessage().startsWith(file.toString())) {
+            return e;
+        }
+        return new IOException(file + ": " + e.getMessage(), e);
     }
 
     boolean complete() {
@@ -232,6 +271,10 @@ final class ShardResults implements AutoCloseable {
             scores = null;
         }
         if (complete() && Files.exists(part)) {
+            // The scores first: the CSV's arrival is what marks the shard finished.
+            if (Files.exists(partNpy)) {
+                Files.move(partNpy, npy, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            }
             Files.move(part, csv, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         }
     }

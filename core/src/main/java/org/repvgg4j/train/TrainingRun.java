@@ -33,6 +33,8 @@ import org.repvgg4j.data.Sample;
 import org.repvgg4j.eval.EvalResult;
 import org.repvgg4j.eval.Evaluation;
 import org.repvgg4j.io.FileTrees;
+import org.repvgg4j.io.FolderLock;
+import org.repvgg4j.io.Sha256;
 import org.repvgg4j.model.ConvolutionStrategy;
 import org.repvgg4j.model.Form;
 import org.repvgg4j.model.RepVgg;
@@ -46,6 +48,7 @@ import org.repvgg4j.weights.ModelConfig;
 import org.repvgg4j.weights.ModelDirectory;
 import org.repvgg4j.weights.NetworkWeights;
 import org.repvgg4j.weights.StateDict;
+import org.repvgg4j.weights.WeightChecksums;
 
 /**
  * Trains a train-form RepVGG with the official recipe and keeps a run directory a user (or
@@ -79,17 +82,23 @@ public final class TrainingRun {
     static final String EMA_FILE = "ema.safetensors";
     private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
 
-    /** Persisted with last/: how far the run got. */
-    record State(int epochsDone, long step, List<String> metrics) {}
+    /**
+     * Persisted with last/: how far the run got, and the SHA-256 of the list and class files it trained
+     * on ({@code inputs}, absent in checkpoints written before it existed), so that a resumed run cannot
+     * continue on different data.
+     */
+    record State(int epochsDone, long step, List<String> metrics, Map<String, String> inputs) {}
 
     private final Path runDir;
     private final TrainSettings settings;
     private final ClassIndex classes;
     private final ConvolutionStrategy convolutions;
     private final Listener listener;
+    private final boolean resume;
 
     private TrainingRun(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, ClassIndex classes,
-            Listener listener) {
+            Listener listener, boolean resume) {
+        this.resume = resume;
         this.runDir = runDir;
         this.settings = settings;
         this.convolutions = convolutions;
@@ -105,14 +114,21 @@ public final class TrainingRun {
     public static Result run(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, ClassIndex classes,
             List<Sample> train,
             List<Sample> val, boolean resume, Listener listener) throws IOException {
+        try (FolderLock lock = FolderLock.acquire(runDir, "repvgg train")) {
+            return runLocked(runDir, settings, convolutions, classes, train, val, resume, listener);
+        }
+    }
+
+    private static Result runLocked(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions,
+            ClassIndex classes, List<Sample> train, List<Sample> val, boolean resume, Listener listener)
+            throws IOException {
         if (!resume) {
             if (Files.exists(runDir.resolve(TrainSettings.FILE))) {
                 throw new IOException(runDir + " already holds a training run; use --resume " + runDir
                         + " to continue it, or choose another --out");
             }
-            settings.write(runDir);
         }
-        return new TrainingRun(runDir, settings, convolutions, classes, listener).execute(train, val);
+        return new TrainingRun(runDir, settings, convolutions, classes, listener, resume).execute(train, val);
     }
 
     private Result execute(List<Sample> trainSamples, List<Sample> valSamples) throws IOException {
@@ -126,7 +142,8 @@ public final class TrainingRun {
             NDManager manager = model.getNDManager();
             net.initialize(manager, settings.imageSize());
             checkConvolutions(valSamples.size());
-            State state = restoreOrInitialise(net, manager);
+            Map<String, String> inputs = inputDigests();
+            State state = restoreOrInitialise(net, manager, inputs);
             Optimisation optimisation = Optimisation.of(net, settings, classes.size(), manager);
             if (state.epochsDone() > 0) {
                 restoreOptimizer(runDir.resolve("last"), optimisation, manager);
@@ -135,6 +152,10 @@ public final class TrainingRun {
             if (stepsPerEpoch < 1) {
                 throw new IllegalArgumentException("the training list has " + trainSamples.size()
                         + " images, fewer than one batch of " + settings.batchSize());
+            }
+            if (!resume) {
+                // Only now that every check has passed: a run.json marks a run that --resume can continue.
+                settings.write(runDir);
             }
             long totalSteps = (long) stepsPerEpoch * settings.epochs();
             long warmup = Math.min(totalSteps, Math.round(settings.warmupEpochs() * stepsPerEpoch));
@@ -168,7 +189,7 @@ public final class TrainingRun {
                         // best/ before last/: a kill in between is redone from the previous checkpoint.
                         ModelDirectory.write(runDir.resolve("best"), withEpoch(config, metrics), NetworkWeights.of(evaluated));
                     }
-                    State done = new State(epoch + 1, step, history.stream().map(EpochMetrics::toCsv).toList());
+                    State done = new State(epoch + 1, step, history.stream().map(EpochMetrics::toCsv).toList(), inputs);
                     writeCheckpoint(runDir.resolve("last"), withEpoch(config, metrics), optimisation, done);
                     writeMetrics(history);
                     Curves.write(history, runDir.resolve("curves.png"));
@@ -199,11 +220,64 @@ public final class TrainingRun {
         return Math.max(1, settings.workers());
     }
 
-    /** Where the run starts: after last/'s epoch when there is one, else from {@code --init} or fresh weights. */
-    private State restoreOrInitialise(RepVgg net, NDManager manager) throws IOException {
+    /** SHA-256 of the training list, the validation list and the class file, by role. */
+    private Map<String, String> inputDigests() throws IOException {
+        Map<String, String> digests = new LinkedHashMap<>();
+        digests.put("train", Sha256.of(Path.of(settings.trainList())));
+        digests.put("val", Sha256.of(Path.of(settings.valList())));
+        digests.put("classes", Sha256.of(Path.of(settings.classFile())));
+        return digests;
+    }
+
+    private Path inputFile(String role) {
+        return Path.of(switch (role) {
+            case "train" -> settings.trainList();
+            case "val" -> settings.valList();
+            default -> settings.classFile();
+        });
+    }
+
+    /**
+     * Where the run starts: after last/'s epoch when there is one, else from {@code --init} or fresh
+     * weights. A resumed run whose last/ is gone although epochs had finished is refused, as is one whose
+     * lists changed since the checkpoint: either would silently train something other than asked.
+     */
+    private State restoreOrInitialise(RepVgg net, NDManager manager, Map<String, String> inputs) throws IOException {
         Path last = runDir.resolve("last");
+        if (resume && !Files.isRegularFile(last.resolve(STATE_FILE))) {
+            long finished = Files.isRegularFile(runDir.resolve("metrics.csv"))
+                    ? Math.max(0, Files.readAllLines(runDir.resolve("metrics.csv")).size() - 1) : 0;
+            if (Files.isDirectory(last) || finished > 0 || Files.isDirectory(runDir.resolve("best"))) {
+                throw new IOException(last.resolve(STATE_FILE) + ": missing, but " + runDir + " has "
+                        + (finished > 0 ? finished + " finished epoch(s) in metrics.csv" : "a checkpoint")
+                        + "; restore " + last + " from a copy, or start over with train (without --resume) and"
+                        + " another --out");
+            }
+            listener.message("no epoch had finished before the interruption: starting from epoch 1");
+        }
         if (Files.isRegularFile(last.resolve(STATE_FILE))) {
-            State state = GSON.fromJson(Files.readString(last.resolve(STATE_FILE)), State.class);
+            WeightChecksums.verify(last);
+            State state;
+            try {
+                state = GSON.fromJson(Files.readString(last.resolve(STATE_FILE)), State.class);
+                if (state == null || state.metrics() == null || state.epochsDone() < 0) {
+                    throw new com.google.gson.JsonParseException("fields missing");
+                }
+            } catch (com.google.gson.JsonParseException | IllegalStateException e) {
+                throw new IOException(last.resolve(STATE_FILE) + ": not a readable training state (" + e.getMessage()
+                        + "); restore " + last + " from a copy, or start over with another --out", e);
+            }
+            if (state.inputs() != null) {
+                for (Map.Entry<String, String> e : inputs.entrySet()) {
+                    String then = state.inputs().get(e.getKey());
+                    if (then != null && !then.equals(e.getValue())) {
+                        throw new IllegalArgumentException(inputFile(e.getKey()) + ": changed since this run started "
+                                + "(SHA-256 " + Sha256.shortForm(then) + " at epoch " + state.epochsDone() + ", "
+                                + Sha256.shortForm(e.getValue()) + " now); put the original back to resume, or start "
+                                + "a new run with another --out");
+                    }
+                }
+            }
             try (NDManager scratch = manager.newSubManager()) {
                 NetworkWeights.load(net, StateDict.readSafetensors(last.resolve(ModelDirectory.WEIGHTS_FILE), scratch),
                         last.toString());
@@ -215,7 +289,7 @@ public final class TrainingRun {
         if (settings.init() != null) {
             initialiseFrom(Path.of(settings.init()), net, manager);
         }
-        return new State(0, 0, List.of());
+        return new State(0, 0, List.of(), inputs);
     }
 
     /** What one epoch's training steps left: the counts for its metrics and the global step reached. */
@@ -287,6 +361,7 @@ public final class TrainingRun {
 
     private void initialiseFrom(Path dir, RepVgg net, NDManager manager) throws IOException {
         ModelConfig initConfig = ModelDirectory.readConfig(dir);
+        WeightChecksums.verify(dir);
         if (initConfig.form() != Form.TRAIN) {
             throw new IllegalArgumentException(dir + " is a deploy-form model; --init needs a train-form model "
                     + "(the branches are what training updates)");

@@ -33,6 +33,10 @@ public record ModelConfig(
         if (classes.isEmpty()) {
             throw new IllegalArgumentException("a model needs at least one class");
         }
+        String duplicate = org.repvgg4j.data.ClassIndex.duplicateOf(classes);
+        if (duplicate != null) {
+            throw new IllegalArgumentException("'classes': " + duplicate);
+        }
     }
 
     public int numClasses() {

@@ -57,13 +57,17 @@ public final class ModelDirectory {
         return ModelConfig.fromJson(Files.readString(file, StandardCharsets.UTF_8), file.toString());
     }
 
-    /** Reads the directory and builds its network on {@code manager}, holding the stored weights. */
+    /**
+     * Reads the directory and builds its network on {@code manager}, holding the stored weights; files
+     * that do not match the checksums model.json records are refused ({@link WeightChecksums}).
+     */
     public static LoadedModel load(Path dir, NDManager manager) throws IOException {
         ModelConfig config = readConfig(dir);
         Path weights = dir.resolve(WEIGHTS_FILE);
         if (!Files.isRegularFile(weights)) {
             throw new NoSuchFileException(weights.toString(), null, "missing " + WEIGHTS_FILE);
         }
+        WeightChecksums.verify(dir);
         RepVgg net = new RepVgg(config.spec(), config.form(), config.numClasses());
         net.initialize(manager, config.preprocessing().inputSize());
         try (NDManager scratch = manager.newSubManager()) {
@@ -99,11 +103,13 @@ public final class ModelDirectory {
         // umask's usual permissions and others on the machine can read it.
         Path staging = Files.createDirectory(sibling(target, "writing"));
         try {
-            Files.writeString(staging.resolve(CONFIG_FILE), config.toJson(), StandardCharsets.UTF_8);
             weights.writeSafetensors(staging.resolve(WEIGHTS_FILE));
             Files.writeString(staging.resolve(SERVING_FILE), SERVING_PROPERTIES, StandardCharsets.UTF_8);
             Files.write(staging.resolve(SYNSET_FILE), config.classes(), StandardCharsets.UTF_8);
             extra.writeTo(staging);
+            // Last, so that it can record the digest of every file beside it.
+            Files.writeString(staging.resolve(CONFIG_FILE), WeightChecksums.record(config.toJson(), staging),
+                    StandardCharsets.UTF_8);
             if (Files.exists(target)) {
                 Path old = sibling(target, "old");
                 Files.move(target, old, StandardCopyOption.ATOMIC_MOVE);

@@ -53,6 +53,39 @@ final class SafetensorsFile {
         }
     }
 
+    /**
+     * Checks that the header's tensors all lie inside the file, without reading them: a file cut short
+     * (a copy that stopped, a full disk) is an {@link IOException} naming it.
+     */
+    static void checkComplete(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+            long size = channel.size();
+            if (size < 8) {
+                throw new IOException(file + ": truncated (" + size + " bytes); not a complete safetensors file");
+            }
+            long headerLength = readFully(channel, 0, 8, file).order(ByteOrder.LITTLE_ENDIAN).getLong(0);
+            if (headerLength < 2 || headerLength > size - 8 || headerLength > Integer.MAX_VALUE) {
+                throw new IOException(file + ": truncated or not a safetensors file (header length " + headerLength
+                        + " in a " + size + "-byte file)");
+            }
+            String headerText = StandardCharsets.UTF_8.decode(readFully(channel, 8, (int) headerLength, file)).toString();
+            long end = 0;
+            try {
+                for (Map.Entry<String, JsonElement> e : JsonParser.parseString(headerText).getAsJsonObject().entrySet()) {
+                    if (!e.getKey().equals("__metadata__")) {
+                        end = Math.max(end, e.getValue().getAsJsonObject().getAsJsonArray("data_offsets").get(1).getAsLong());
+                    }
+                }
+            } catch (RuntimeException e) {
+                throw new IOException(file + ": safetensors header is damaged (" + e.getMessage() + ")", e);
+            }
+            if (8 + headerLength + end > size) {
+                throw new IOException(file + ": truncated: its tensors end at byte " + (8 + headerLength + end)
+                        + " of a " + size + "-byte file");
+            }
+        }
+    }
+
     private static NDArray tensor(FileChannel channel, String name, JsonElement info, long dataStart, long fileSize,
             Path file, NDManager manager) throws IOException {
         TorchDtype dtype;

@@ -42,4 +42,14 @@ class ClassIndexTest {
         Files.writeString(file, "daisy\n");
         assertThatThrownBy(() -> ClassIndex.read(file)).hasMessageContaining(":1: expected '<class name> <index>'");
     }
+
+    @Test
+    void aNameOnTwoLinesIsAnErrorNamingBothLines() throws IOException {
+        Path file = tmp.resolve("annotations.txt");
+        Files.writeString(file, "cat 0\ndog 1\n\ncat 2\n");
+        assertThatThrownBy(() -> ClassIndex.read(file))
+                .hasMessageStartingWith(file + ":4: class 'cat' is already named on line 1");
+        assertThatThrownBy(() -> new ClassIndex(List.of("a", "b", "a")))
+                .hasMessageContaining("class 'a' is both index 0 and index 2");
+    }
 }

@@ -156,4 +156,16 @@ class ImageDecoderTest {
         assertThatThrownBy(() -> ImageDecoder.read(new byte[0], "empty.jpg")).hasMessage("empty.jpg: empty file");
         assertThatThrownBy(() -> ImageDecoder.read("hello".getBytes(), "notes.png")).hasMessage("notes.png: not a readable image");
     }
+
+    @Test
+    void anImageAboveThePixelLimitIsRefusedFromItsHeaderNamingFileAndSize() throws Exception {
+        Path file = TestImages.png(tmp.resolve("wide.png"));
+        RgbImage image = ImageDecoder.read(file);
+        long pixels = (long) image.width() * image.height();
+        assertThat(ImageDecoder.read(file, pixels).width()).isEqualTo(image.width());
+        assertThatThrownBy(() -> ImageDecoder.read(file, pixels - 1))
+                .isInstanceOf(ImageDecoder.TooLarge.class)
+                .hasMessageStartingWith(file + ": " + image.width() + "x" + image.height() + " is ");
+        assertThat(ImageDecoder.maxPixels()).isEqualTo(100_000_000L);
+    }
 }

@@ -132,4 +132,17 @@ class ListFileTest {
                 ListEntry.unlabelled(tmp.resolve("b.png")))).write()).hasMessageContaining("cannot mix");
         assertThat(list).doesNotExist();
     }
+
+    @Test
+    void aLabelThatIsNotAnIntegerIsNamedAsSuch() throws IOException {
+        Path list = tmp.resolve("train.txt");
+        Files.writeString(list, "a.jpg 0\nb.jpg cat\n");
+        assertThatThrownBy(() -> ListFile.read(list)).hasMessageStartingWith(list + ":2: no label: 'cat' at the end is "
+                + "not a class index (an integer 0..N-1 from the class file), but line 1 has one");
+        Files.writeString(list, "a.jpg dog\nb.jpg 1.5\n");
+        ListFile read = ListFile.read(list);
+        assertThatThrownBy(read::samples).hasMessageStartingWith(list + ":1: no label: 'dog' at the end is not a class index");
+        Files.writeString(list, "b.jpg 1.5\n");
+        assertThatThrownBy(ListFile.read(list)::samples).hasMessageStartingWith(list + ":1: no label: '1.5' at the end");
+    }
 }

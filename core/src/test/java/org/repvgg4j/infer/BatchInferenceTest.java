@@ -227,8 +227,8 @@ class BatchInferenceTest {
         Files.write(lists.get(0), entries);
 
         assertThatThrownBy(() -> run(model, Engine.PYTORCH, lists, out, 2))
-                .hasMessageContaining("part-0.part.csv: row 6 is")
-                .hasMessageContaining("the list changed");
+                .hasMessageContaining("results 'part-0' were started from another version of " + lists.get(0))
+                .hasMessageContaining("--restart");
     }
 
     @Test

@@ -101,6 +101,7 @@ class ModelDirectoryTest {
             StateDict edited = new StateDict();
             stored.asMap().forEach((k, v) -> edited.put(k.equals("stage2.0.rbr_1x1.bn.bias") ? "stage2.0.rbr_1x1.bn.beta" : k, v));
             edited.writeSafetensors(file);
+            forgetChecksums(dir);
             assertThatThrownBy(() -> ModelDirectory.load(dir, manager))
                     .hasMessageContaining(file.toString())
                     .hasMessageContaining("missing key 'stage2.0.rbr_1x1.bn.bias'")
@@ -116,6 +117,7 @@ class ModelDirectoryTest {
             StateDict stored = StateDict.readSafetensors(file, manager);
             stored.put("stage0.rbr_dense.bn.num_batches_tracked", manager.create(new long[] {100}).reshape(new Shape()));
             stored.writeSafetensors(file);
+            forgetChecksums(dir);
             assertThat(ModelDirectory.load(dir, manager).network().numClasses()).isEqualTo(3);
         }
     }
@@ -128,6 +130,7 @@ class ModelDirectoryTest {
             StateDict stored = StateDict.readSafetensors(file, manager);
             stored.put("linear.weight", manager.zeros(new Shape(5, 128)));
             stored.writeSafetensors(file);
+            forgetChecksums(dir);
             assertThatThrownBy(() -> ModelDirectory.load(dir, manager))
                     .hasMessageContaining("'linear.weight'")
                     .hasMessageContaining("(5, 128)")
@@ -175,6 +178,30 @@ class ModelDirectoryTest {
             Files.writeString(notAModel.resolve("holiday.jpg"), "not really");
             assertThatThrownBy(() -> writeTiny(notAModel, manager)).hasMessageContaining("not a model directory");
             assertThat(notAModel.resolve("holiday.jpg")).exists();
+        }
+    }
+
+    /** Makes {@code dir} a directory written by hand or before checksums: model.json records none. */
+    private static void forgetChecksums(Path dir) throws IOException {
+        Path config = dir.resolve(ModelDirectory.CONFIG_FILE);
+        com.google.gson.JsonObject json = com.google.gson.JsonParser.parseString(java.nio.file.Files.readString(config))
+                .getAsJsonObject();
+        json.remove(WeightChecksums.FIELD);
+        java.nio.file.Files.writeString(config, json.toString());
+    }
+
+    @Test
+    void modelJsonRecordsEveryFileWrittenBesideItAndLoadRefusesAnEditedOne() throws IOException {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            Path dir = tmp.resolve("checkpoint");
+            StateDict weights = NetworkWeights.of(ModelDirectory.load(writeTiny(tmp.resolve("m"), manager), manager).network());
+            ModelConfig config = ModelDirectory.readConfig(tmp.resolve("m"));
+            ModelDirectory.write(dir, config, weights,
+                    staging -> java.nio.file.Files.writeString(staging.resolve("state.json"), "{}"));
+            assertThat(WeightChecksums.verify(dir)).containsExactly("model.safetensors", "state.json");
+            java.nio.file.Files.writeString(dir.resolve("state.json"), "{ }");
+            assertThatThrownBy(() -> ModelDirectory.load(dir, manager))
+                    .hasMessageStartingWith(dir.resolve("state.json") + ": damaged or changed since it was written");
         }
     }
 }
