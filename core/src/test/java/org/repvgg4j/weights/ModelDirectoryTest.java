@@ -198,7 +198,7 @@ class ModelDirectoryTest {
             ModelConfig config = ModelDirectory.readConfig(tmp.resolve("m"));
             ModelDirectory.write(dir, config, weights,
                     staging -> java.nio.file.Files.writeString(staging.resolve("state.json"), "{}"));
-            assertThat(WeightChecksums.verify(dir)).containsExactly("model.safetensors", "state.json");
+            assertThat(WeightChecksums.verify(dir)).containsExactly("model.safetensors", "serving.properties", "state.json", "synset.txt");
             java.nio.file.Files.writeString(dir.resolve("state.json"), "{ }");
             assertThatThrownBy(() -> ModelDirectory.load(dir, manager))
                     .hasMessageStartingWith(dir.resolve("state.json") + ": damaged or changed since it was written");
