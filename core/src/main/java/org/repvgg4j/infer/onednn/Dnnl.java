@@ -16,6 +16,10 @@ import com.sun.jna.Function;
 import com.sun.jna.Library;
 import com.sun.jna.NativeLibrary;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
 import org.bytedeco.javacpp.Loader;
@@ -39,7 +43,55 @@ final class Dnnl {
     /** dlopen's RTLD_LAZY (Linux), and no RTLD_GLOBAL. */
     private static final int RTLD_LAZY = 1;
 
+    /**
+     * The one thread every oneDNN call of the process runs on. Called from several Java threads, each
+     * with its own OpenMP team and thread count, this oneDNN has crashed the JVM in its kernels (two
+     * scorers, four calling threads, changing batch sizes; one calling thread was fine), even with
+     * the calls taking turns. A daemon, so it never keeps the JVM alive.
+     */
+    private static final ExecutorService THREAD = Executors.newSingleThreadExecutor(task -> {
+        Thread t = new Thread(task, "onednn");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private static volatile Thread onednnThread;
+
     private Dnnl() {}
+
+    /** Runs {@code work} on the oneDNN thread and returns its result; its exceptions are rethrown here. */
+    static <T> T onItsThread(Callable<T> work) {
+        if (Thread.currentThread() == onednnThread) {
+            return call(work);
+        }
+        try {
+            return THREAD.submit(() -> {
+                onednnThread = Thread.currentThread();
+                return call(work);
+            }).get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for oneDNN", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    private static <T> T call(Callable<T> work) {
+        try {
+            return work.call();
+        } catch (RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
 
     /** The CPU engine, created on first use (which loads the native libraries). */
     static synchronized dnnl_engine engine() {

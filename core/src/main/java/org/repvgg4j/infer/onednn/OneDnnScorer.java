@@ -13,7 +13,8 @@ import org.repvgg4j.weights.StateDict;
  * A deploy-form RepVGG on oneDNN (engine {@code onednn}), with Winograd convolutions where oneDNN has
  * them ({@link OneDnnPlan}). oneDNN compiles a network for one batch size and input size; the plans
  * of the last few shapes are kept, so a run's full batches and its last, shorter one both stay
- * compiled. One batch runs at a time; it uses all the threads it is given.
+ * compiled. Every call runs on oneDNN's one thread in the process ({@link Dnnl#onItsThread}), one batch
+ * at a time; it uses all the OpenMP threads it is given.
  */
 public final class OneDnnScorer implements Scorer {
 
@@ -39,21 +40,22 @@ public final class OneDnnScorer implements Scorer {
             throw new IllegalArgumentException("threads must be >= 0 (0: one per processor), got " + threads);
         }
         OneDnnNetwork network = OneDnnNetwork.of(config, weights);
-        Dnnl.engine();
+        Dnnl.onItsThread(Dnnl::engine);
         return new OneDnnScorer(network, threads == 0 ? Runtime.getRuntime().availableProcessors() : threads);
     }
 
+    /** Runs on oneDNN's own thread ({@link Dnnl#onItsThread}), one batch at a time in the process. */
     @Override
-    public synchronized float[][] logits(float[] nchw, int batch, int size) {
-        return plan(batch, size).run(nchw, threads);
+    public float[][] logits(float[] nchw, int batch, int size) {
+        return Dnnl.onItsThread(() -> plan(batch, size).run(nchw, threads));
     }
 
     /**
      * The oneDNN kernel each convolution runs on at this batch and input size, in network order:
      * {@code jit_wino_4x3:avx512_core} for Winograd, other names for direct convolutions.
      */
-    public synchronized List<String> convolutionKernels(int batch, int size) {
-        return plan(batch, size).convolutionKernels();
+    public List<String> convolutionKernels(int batch, int size) {
+        return Dnnl.onItsThread(() -> plan(batch, size).convolutionKernels());
     }
 
     public int threads() {
@@ -87,9 +89,12 @@ public final class OneDnnScorer implements Scorer {
     }
 
     @Override
-    public synchronized void close() {
-        closed = true;
-        plans.values().forEach(OneDnnPlan::close);
-        plans.clear();
+    public void close() {
+        Dnnl.onItsThread(() -> {
+            closed = true;
+            plans.values().forEach(OneDnnPlan::close);
+            plans.clear();
+            return null;
+        });
     }
 }

@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.ndarray.NDManager;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.repvgg4j.export.ExportCheck;
 import org.repvgg4j.model.Form;
@@ -104,6 +108,40 @@ class OneDnnScorerTest {
                 }
                 assertThatThrownBy(() -> scorer.logits(new float[image - 1], 1, 32))
                         .hasMessageContaining("input has " + (image - 1) + " values");
+            }
+        }
+    }
+
+    @Test
+    void twoScorersCalledFromFourThreadsAtOnceGiveTheOneThreadLogits() throws Exception {
+        // Called from several Java threads directly, this oneDNN crashed the JVM in this very test.
+        try (NDManager manager = NDManager.newBaseManager()) {
+            LoadedModel deploy = deployModel(QUARTER_A0, 32, manager);
+            int image = 3 * 32 * 32;
+            float[] inputs = EquivalenceCheck.randomInput(manager, 4, 32, 3).toFloatArray();
+            ExecutorService pool = Executors.newFixedThreadPool(4);
+            try (OneDnnScorer first = open(deploy, 1); OneDnnScorer second = open(deploy, 1)) {
+                float[][] expected = first.logits(inputs, 4, 32);
+                List<Future<float[][]>> runs = new ArrayList<>();
+                for (int i = 0; i < 24; i++) {
+                    OneDnnScorer scorer = i % 2 == 0 ? first : second;
+                    int batch = 1 + i % 4; // changing batch sizes: plans compiled and dropped meanwhile
+                    runs.add(pool.submit(() -> scorer.logits(Arrays.copyOf(inputs, batch * image), batch, 32)));
+                }
+                for (Future<float[][]> run : runs) {
+                    float[][] got = run.get();
+                    for (int row = 0; row < got.length; row++) {
+                        double scale = 0;
+                        double diff = 0;
+                        for (int c = 0; c < got[row].length; c++) {
+                            scale = Math.max(scale, Math.abs(expected[row][c]));
+                            diff = Math.max(diff, Math.abs(got[row][c] - expected[row][c]));
+                        }
+                        assertThat(diff).isLessThanOrEqualTo(1e-4 * scale);
+                    }
+                }
+            } finally {
+                pool.shutdownNow();
             }
         }
     }
