@@ -13,9 +13,14 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
 import org.eclipse.jetty.server.Connector;
@@ -48,6 +53,9 @@ public final class ModelServer implements AutoCloseable {
     private final InferenceProtocolHandlers inference;
     private final PageHandlers pages;
     private final AtomicInteger inFlight = new AtomicInteger();
+
+    /** How long {@link #close} waits, after the last handler returned, for responses to be written. */
+    private static final long CONNECTIONS_CLOSE_MS = 2_000;
     private final byte[] token;
     private volatile boolean draining;
     private Javalin app;
@@ -223,9 +231,11 @@ public final class ModelServer implements AutoCloseable {
     public void close() {
         draining = true;
         if (app != null) {
+            List<CompletableFuture<Void>> connectionsClosed = new ArrayList<>();
             for (Connector c : app.jettyServer().server().getConnectors()) {
                 if (c instanceof ServerConnector connector) {
-                    connector.shutdown(); // stops accepting; open connections finish
+                    // Stops accepting; the future completes when the open connections have closed.
+                    connectionsClosed.add(connector.shutdown());
                 }
             }
             long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(options.timeoutMs() + 1000);
@@ -236,6 +246,16 @@ public final class ModelServer implements AutoCloseable {
                     Thread.currentThread().interrupt();
                     break;
                 }
+            }
+            // A handler has returned before its response is written: let the connections finish
+            // writing and close, a bounded while, before the server stops under them.
+            try {
+                CompletableFuture.allOf(connectionsClosed.toArray(CompletableFuture[]::new))
+                        .get(CONNECTIONS_CLOSE_MS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException | TimeoutException e) {
+                LOG.debug("connections still open at shutdown: {}", e.toString());
             }
             app.stop();
         }

@@ -146,7 +146,7 @@ class OverloadTest {
     @Test
     void aRequestPastItsDeadlineGets504AndNeverALateAnswer() throws Exception {
         Gate gate = new Gate();
-        try (ModelServer server = ModelServer.start(options().maxBatch(1).timeoutMs(500).build(), gate)) {
+        try (ModelServer server = ModelServer.start(options().maxBatch(1).timeoutMs(1500).build(), gate)) {
             Http http = new Http(server.uri());
             long t0 = System.nanoTime();
             CompletableFuture<Http.Answer> held = postAsync(http, images.get(0));
