@@ -10,8 +10,8 @@ import java.util.Locale;
  * The theoretical ceiling: cores x fp32 FLOP per cycle x clock. The FLOP per cycle come from the
  * processor's family in /proc/cpuinfo:
  * <ul>
- *   <li>Zen 5 (AMD family 26) has two full 512-bit FMA pipes per core: 2 x 16 lanes x 2 = 64.</li>
- *   <li>Zen 4 (AMD family 25 with AVX-512) splits AVX-512 instructions over two 256-bit FMA pipes:
+ *   <li>AMD family 26 has two full 512-bit FMA pipes per core: 2 x 16 lanes x 2 = 64.</li>
+ *   <li>AMD family 25 with {@code avx512f} splits AVX-512 instructions over two 256-bit FMA pipes:
  *       2 x 8 x 2 = 32.</li>
  *   <li>Intel processors with AMX tiles ({@code amx_tile} among the flags) have two 512-bit FMA
  *       units per core: 64. (The probe's clock is the one scalar code runs at; these processors
@@ -22,8 +22,8 @@ import java.util.Locale;
  */
 public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String clockSource) {
 
-    public static final int ZEN4_FP32_FLOPS_PER_CYCLE = 32;
-    public static final int ZEN5_FP32_FLOPS_PER_CYCLE = 64;
+    public static final int AMD_FAMILY25_FP32_FLOPS_PER_CYCLE = 32;
+    public static final int AMD_FAMILY26_FP32_FLOPS_PER_CYCLE = 64;
     public static final int AVX512_2FMA_FP32_FLOPS_PER_CYCLE = 64;
 
     public double gflops() {
@@ -99,12 +99,12 @@ public record PeakFlops(int cores, double clockGhz, int flopsPerCycle, String cl
             flags = flags == null ? field(line, "flags") : flags;
         }
         if ("AuthenticAMD".equals(vendor) && family != null && family.matches("\\d+") && Integer.parseInt(family) >= 26) {
-            return ZEN5_FP32_FLOPS_PER_CYCLE;
+            return AMD_FAMILY26_FP32_FLOPS_PER_CYCLE;
         }
         if ("GenuineIntel".equals(vendor) && flags != null && List.of(flags.split("\\s+")).contains("amx_tile")) {
             return AVX512_2FMA_FP32_FLOPS_PER_CYCLE;
         }
-        return ZEN4_FP32_FLOPS_PER_CYCLE;
+        return AMD_FAMILY25_FP32_FLOPS_PER_CYCLE;
     }
 
     private static String field(String line, String name) {
