@@ -69,14 +69,18 @@ final class ServeCommand extends Subcommand implements Callable<Integer> {
     String engine;
 
     @Option(names = "--threads", defaultValue = "0", paramLabel = "N",
-            description = "threads per operator in the engine (default: one per processor)")
+            description = "threads per operator in each instance (default: the processors shared out between the instances)")
     int threads;
+
+    @Option(names = "--instances", defaultValue = "1", paramLabel = "N",
+            description = "copies of each network that run batches side by side (default: ${DEFAULT-VALUE})")
+    int instances;
 
     @Override
     public Integer call() throws Exception {
         ServeOptions.Builder options = ServeOptions.builder().host(host).port(port).maxBatch(maxBatch)
                 .maxDelayMs(maxDelayMs).maxQueue(maxQueue).timeoutMs(timeoutMs).maxBodyBytes(maxBodyMb << 20)
-                .maxPixels(maxPixels).engine(engine).threads(threads);
+                .maxPixels(maxPixels).engine(engine).threads(threads).instances(instances);
         models.forEach(options::model);
         if (results != null || list != null) {
             options.results(results, list);

@@ -48,13 +48,14 @@ final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
         String token = tokenFile == null ? null
                 : Files.readAllLines(tokenFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").trim();
         String base = url.toString().endsWith("/") ? url.toString() : url + "/";
-        LoadGenerator load = new LoadGenerator(URI.create(base), model, token, imagePaths());
-        if (warmup > 0) {
-            load.run(Math.max(clients.get(0), 1), warmup);
-        }
-        for (int n : clients) {
-            LoadGenerator.Report report = load.run(n, requests);
-            out().println(report);
+        try (LoadGenerator load = new LoadGenerator(URI.create(base), model, token, imagePaths())) {
+            if (warmup > 0) {
+                load.run(Math.max(clients.get(0), 1), warmup);
+            }
+            for (int n : clients) {
+                LoadGenerator.Report report = load.run(n, requests);
+                out().println(report);
+            }
         }
         return 0;
     }

@@ -7,12 +7,16 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One model's dynamic batching: preprocessed images from many request threads wait in a bounded queue,
- * and one thread runs them through the network together, up to {@code maxBatch} at a time, waiting at
- * most {@code maxDelay} after the first for others to join. A full queue refuses at once (503), and an
- * image whose deadline passed while it waited is dropped, never scored late.
+ * and one thread runs them through the network together, up to {@code maxBatch} at a time. After the
+ * first image it waits at most {@code maxDelay} for others to join, and only while requests for this
+ * model are still being read and decoded ({@link #arriving}): with nothing on its way a lone request
+ * runs at once instead of sitting out the delay. With several copies of the network ({@code --instances})
+ * each has a worker, and batches run side by side. A full queue refuses at once (503), and an image
+ * whose deadline passed while it waited is dropped, never scored late.
  */
 final class DynamicBatcher implements AutoCloseable {
 
@@ -38,30 +42,72 @@ final class DynamicBatcher implements AutoCloseable {
         }
     }
 
+    private static final long WAIT_SLICE_NANOS = TimeUnit.MICROSECONDS.toNanos(200);
+
     private final String model;
-    private final Forward forward;
+    private final List<Forward> forwards;
+    private final Object gathering = new Object();
     private final int maxBatch;
     private final long maxDelayNanos;
     private final int inputFloats;
     private final ArrayBlockingQueue<Job> queue;
     private final ServeMetrics metrics;
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
     private volatile boolean closing;
     private volatile long lastBatchNanos = 1_000_000;
+    private final AtomicInteger preparing = new AtomicInteger();
 
     DynamicBatcher(String model, Forward forward, int inputFloats, int maxBatch, long maxDelayMs, int maxQueue,
             ServeMetrics metrics) {
+        this(model, List.of(forward), inputFloats, maxBatch, maxDelayMs, maxQueue, metrics);
+    }
+
+    /** One worker thread per forward pass in {@code forwards}: copies of the network that run batches side by side. */
+    DynamicBatcher(String model, List<Forward> forwards, int inputFloats, int maxBatch, long maxDelayMs, int maxQueue,
+            ServeMetrics metrics) {
+        if (forwards.isEmpty()) {
+            throw new IllegalArgumentException("a batcher needs at least one forward pass");
+        }
         this.model = model;
-        this.forward = forward;
+        this.forwards = List.copyOf(forwards);
         this.inputFloats = inputFloats;
         this.maxBatch = maxBatch;
         this.maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(maxDelayMs);
         this.queue = new ArrayBlockingQueue<>(maxQueue);
         this.metrics = metrics;
         metrics.queueDepth(model, queue::size);
-        this.worker = new Thread(this::run, "batcher-" + model);
-        this.worker.setDaemon(true);
-        this.worker.start();
+        for (int i = 0; i < this.forwards.size(); i++) {
+            Forward forward = this.forwards.get(i);
+            String threadName = "batcher-" + model + (i == 0 ? "" : "-" + i);
+            Thread worker = new Thread(() -> run(forward), threadName);
+            worker.setDaemon(true);
+            workers.add(worker);
+        }
+        workers.forEach(Thread::start);
+    }
+
+    /**
+     * A request for this model is being read and decoded: until the returned arrival is closed (once
+     * its images are queued, or it failed), a forming batch waits for it, up to {@code maxDelay}.
+     */
+    Arrival arriving() {
+        preparing.incrementAndGet();
+        return new Arrival();
+    }
+
+    /** A request on its way to the queue; closing it more than once counts once. */
+    final class Arrival implements AutoCloseable {
+        private boolean closed;
+
+        private Arrival() {}
+
+        @Override
+        public void close() {
+            if (!closed) {
+                closed = true;
+                preparing.decrementAndGet();
+            }
+        }
     }
 
     /** Queues one preprocessed image, or refuses at once with 503 + Retry-After when the queue is full. */
@@ -111,43 +157,66 @@ final class DynamicBatcher implements AutoCloseable {
         return queue.size();
     }
 
-    /** Seconds until a full queue has likely drained: queued batches times the last forward pass, at least 1. */
+    /**
+     * Seconds until a full queue has likely drained: queued batches times the last forward pass, shared
+     * among the workers, at least 1.
+     */
     private int retryAfter() {
         double batches = Math.ceil((double) queue.size() / maxBatch) + 1;
-        return (int) Math.max(1, Math.ceil(batches * lastBatchNanos / 1e9));
+        return (int) Math.max(1, Math.ceil(batches * lastBatchNanos / forwards.size() / 1e9));
     }
 
-    private void run() {
+    /**
+     * A worker: gathers a batch, runs it, and again. One worker gathers at a time, so with several
+     * copies of the network the next batch forms while the last one runs, rather than two half batches.
+     */
+    private void run(Forward forward) {
         List<Job> batch = new ArrayList<>(maxBatch);
         while (true) {
-            Job first;
             try {
-                first = closing ? queue.poll() : queue.poll(100, TimeUnit.MILLISECONDS);
-                if (first == null) {
-                    if (closing) {
+                synchronized (gathering) {
+                    if (!gather(batch)) {
                         return;
                     }
-                    continue;
-                }
-                batch.add(first);
-                long until = System.nanoTime() + maxDelayNanos;
-                while (batch.size() < maxBatch) {
-                    long left = until - System.nanoTime();
-                    Job next = left <= 0 ? queue.poll() : queue.poll(left, TimeUnit.NANOSECONDS);
-                    if (next == null) {
-                        break;
-                    }
-                    batch.add(next);
                 }
             } catch (InterruptedException e) {
                 // Nobody interrupts this thread on purpose; score what was taken and go on.
             }
-            score(batch);
+            score(forward, batch);
             batch.clear();
         }
     }
 
-    private void score(List<Job> taken) {
+    /** Takes the next batch into {@code batch}; false once closing and the queue is empty. */
+    private boolean gather(List<Job> batch) throws InterruptedException {
+        Job first = null;
+        while (first == null) {
+            first = closing ? queue.poll() : queue.poll(100, TimeUnit.MILLISECONDS);
+            if (first == null && closing) {
+                return false;
+            }
+        }
+        batch.add(first);
+        long until = System.nanoTime() + maxDelayNanos;
+        while (batch.size() < maxBatch) {
+            Job next = queue.poll();
+            if (next == null) {
+                long left = until - System.nanoTime();
+                if (left <= 0 || preparing.get() == 0) {
+                    break;
+                }
+                // Short polls: a request still decoding may fail instead of arriving.
+                next = queue.poll(Math.min(left, WAIT_SLICE_NANOS), TimeUnit.NANOSECONDS);
+                if (next == null) {
+                    continue;
+                }
+            }
+            batch.add(next);
+        }
+        return true;
+    }
+
+    private void score(Forward forward, List<Job> taken) {
         long start = System.nanoTime();
         List<Job> live = new ArrayList<>(taken.size());
         for (Job job : taken) {
@@ -189,7 +258,9 @@ final class DynamicBatcher implements AutoCloseable {
     public void close() {
         closing = true;
         try {
-            worker.join();
+            for (Thread worker : workers) {
+                worker.join();
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

@@ -62,6 +62,12 @@ final class InferenceProtocolHandlers {
 
     void infer(Context ctx) {
         ServedModel model = models.of(ctx);
+        try (DynamicBatcher.Arrival arrival = model.batcher().arriving()) {
+            infer(ctx, model, arrival);
+        }
+    }
+
+    private void infer(Context ctx, ServedModel model, DynamicBatcher.Arrival arrival) {
         JsonObject request = parse(ctx.bodyAsBytes());
         JsonArray inputs = request.has("inputs") && request.get("inputs").isJsonArray()
                 ? request.getAsJsonArray("inputs") : null;
@@ -79,7 +85,7 @@ final class InferenceProtocolHandlers {
                     + model.inputSize() + "," + model.inputSize() + "], preprocessed) or BYTES ([N], encoded images)");
         };
         int k = PredictionHandlers.topK(topKParameter(request), model.classes().size());
-        List<DynamicBatcher.Outcome> outcomes = models.score(model, tensors, PredictionHandlers.start(ctx));
+        List<DynamicBatcher.Outcome> outcomes = models.score(model, tensors, PredictionHandlers.start(ctx), arrival);
         int n = outcomes.size();
         int classes = model.classes().size();
         float[] scores = new float[n * classes];

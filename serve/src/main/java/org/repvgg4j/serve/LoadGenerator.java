@@ -1,13 +1,13 @@
 package org.repvgg4j.serve;
 
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,18 +19,40 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * Load on a running server: {@code clients} concurrent clients, each posting the next image to
  * {@code POST /predictions/{model}} as soon as its last answer came, until {@code requests} have been
  * sent; then it stops. Reports throughput, latency percentiles, answers by status and the mean batch
- * size the server formed meanwhile (from its {@code /metrics}).
+ * size the server formed meanwhile (from its {@code /metrics}); and, from each answer's own timings,
+ * the forward pass of the batch each image rode in, so latency can be read as a multiple of it.
  */
-public final class LoadGenerator {
+public final class LoadGenerator implements AutoCloseable {
 
-    /** What a run measured. Latencies in milliseconds; {@code meanBatch} NaN if the server's metrics were unreadable. */
+    /** Connections kept open to the server: more than any sensible number of clients. */
+    private static final int MAX_CONNECTIONS = 4096;
+
+    /**
+     * What a run measured. Latencies in milliseconds; {@code meanBatch} NaN if the server's metrics were
+     * unreadable. {@code forwardMs}: the mean forward pass of the batch each answered image rode in (a
+     * batch of n counted n times); {@code p99OverForward}: the 99th percentile over answered images of
+     * latency divided by that image's own batch's forward pass (NaN if no answer said).
+     */
     public record Report(int clients, int requests, double seconds, double imagesPerSecond, double p50, double p95,
-            double p99, Map<Integer, Integer> byStatus, Map<String, Integer> failures, double meanBatch) {
+            double p99, Map<Integer, Integer> byStatus, Map<String, Integer> failures, double meanBatch,
+            double forwardMs, double p99OverForward) {
 
         public int ok() {
             return byStatus.getOrDefault(200, 0);
@@ -39,8 +61,9 @@ public final class LoadGenerator {
         @Override
         public String toString() {
             return String.format("%d clients, %d requests in %.2f s: %.1f images/s; latency ms p50 %.2f p95 %.2f p99 %.2f;"
-                    + " status %s%s; mean batch %.2f", clients, requests, seconds, imagesPerSecond, p50, p95, p99, byStatus,
-                    failures.isEmpty() ? "" : "; failed " + failures, meanBatch);
+                    + " status %s%s; mean batch %.2f; forward per batch %.2f ms; p99 of latency / own batch's forward %.2f",
+                    clients, requests, seconds, imagesPerSecond, p50, p95, p99, byStatus,
+                    failures.isEmpty() ? "" : "; failed " + failures, meanBatch, forwardMs, p99OverForward);
         }
     }
 
@@ -48,7 +71,7 @@ public final class LoadGenerator {
     private final String model;
     private final String token;
     private final List<byte[]> images;
-    private final HttpClient client;
+    private final CloseableHttpClient client;
 
     public LoadGenerator(URI base, String model, String token, List<Path> images) throws IOException {
         if (images.isEmpty()) {
@@ -61,14 +84,21 @@ public final class LoadGenerator {
         for (Path image : images) {
             this.images.add(Files.readAllBytes(image));
         }
-        this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(10)).build();
+        PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnTotal(MAX_CONNECTIONS).setMaxConnPerRoute(MAX_CONNECTIONS)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                        .setConnectTimeout(Timeout.ofSeconds(10)).setSocketTimeout(Timeout.ofMinutes(5)).build())
+                .build();
+        this.client = HttpClients.custom().setConnectionManager(connections).disableAutomaticRetries()
+                .disableCookieManagement().build();
     }
 
     public Report run(int clients, int requests) throws InterruptedException {
         double[] before = batchTotals();
         AtomicInteger next = new AtomicInteger();
         long[] latencies = new long[requests];
+        double[] forwardMs = new double[requests];
+        Arrays.fill(forwardMs, Double.NaN);
         Map<Integer, AtomicInteger> byStatus = new ConcurrentHashMap<>();
         Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
         AtomicLong images = new AtomicLong();
@@ -79,10 +109,11 @@ public final class LoadGenerator {
                 try {
                     for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
                         long t0 = System.nanoTime();
-                        int status = send(this.images.get(i % this.images.size()), failures);
+                        Answer answer = send(this.images.get(i % this.images.size()), failures);
                         latencies[i] = System.nanoTime() - t0;
-                        byStatus.computeIfAbsent(status, s -> new AtomicInteger()).incrementAndGet();
-                        if (status == 200) {
+                        forwardMs[i] = answer.forwardMs();
+                        byStatus.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
+                        if (answer.status() == 200) {
                             images.incrementAndGet();
                         }
                     }
@@ -105,26 +136,66 @@ public final class LoadGenerator {
         double batches = after[1] - before[1];
         return new Report(clients, requests, seconds, images.get() / seconds, percentile(sorted, 0.50),
                 percentile(sorted, 0.95), percentile(sorted, 0.99), statuses, failed,
-                batches > 0 ? (after[0] - before[0]) / batches : Double.NaN);
+                batches > 0 ? (after[0] - before[0]) / batches : Double.NaN, mean(forwardMs),
+                p99OverForward(latencies, forwardMs));
     }
 
-    /** The status of one prediction request, or -1 if no answer came (the reason counted in {@code failures}). */
-    private int send(byte[] image, Map<String, AtomicInteger> failures) {
-        HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("predictions/" + model))
-                .header("Content-Type", "application/octet-stream")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(image));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
+    /** One answer: its status (-1 if none came) and its batch's forward pass in ms (NaN if it did not say). */
+    private record Answer(int status, double forwardMs) {}
+
+    /** Sends one image; a failure to get any answer is counted in {@code failures} by its exception. */
+    private Answer send(byte[] image, Map<String, AtomicInteger> failures) {
+        HttpPost post = new HttpPost(base.resolve("predictions/" + model));
+        post.setEntity(new ByteArrayEntity(image, ContentType.APPLICATION_OCTET_STREAM));
+        authorize(post);
         try {
-            return client.send(request.build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+            return client.execute(post, response -> {
+                String body = response.getEntity() == null ? ""
+                        : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
+                return new Answer(response.getCode(), response.getCode() == 200 ? forwardMs(body) : Double.NaN);
+            });
         } catch (IOException e) {
             failures.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger()).incrementAndGet();
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
+            return new Answer(-1, Double.NaN);
         }
+    }
+
+    /** The first prediction's {@code timings_ms.inference}: the forward pass of the batch it ran in. */
+    private static double forwardMs(String body) {
+        try {
+            JsonObject first = JsonParser.parseString(body).getAsJsonObject().getAsJsonArray("predictions")
+                    .get(0).getAsJsonObject();
+            JsonElement inference = first.getAsJsonObject("timings_ms").get("inference");
+            return inference == null ? Double.NaN : inference.getAsDouble();
+        } catch (RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    private void authorize(HttpUriRequestBase request) {
+        if (token != null) {
+            request.setHeader("Authorization", "Bearer " + token);
+        }
+    }
+
+    private static double mean(double[] values) {
+        return Arrays.stream(values).filter(v -> !Double.isNaN(v)).average().orElse(Double.NaN);
+    }
+
+    private static double p99OverForward(long[] latencies, double[] forwardMs) {
+        double[] ratios = new double[latencies.length];
+        int n = 0;
+        for (int i = 0; i < latencies.length; i++) {
+            if (forwardMs[i] > 0) {
+                ratios[n++] = latencies[i] / 1e6 / forwardMs[i];
+            }
+        }
+        if (n == 0) {
+            return Double.NaN;
+        }
+        double[] sorted = Arrays.copyOf(ratios, n);
+        Arrays.sort(sorted);
+        return sorted[Math.max(0, Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1))];
     }
 
     private static double percentile(long[] sorted, double q) {
@@ -137,14 +208,12 @@ public final class LoadGenerator {
 
     /** The server's batch-size sum and count for the model, or NaN if /metrics cannot be read. */
     private double[] batchTotals() {
+        HttpGet get = new HttpGet(base.resolve("metrics"));
+        authorize(get);
         try {
-            HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve("metrics")).GET();
-            if (token != null) {
-                request.header("Authorization", "Bearer " + token);
-            }
-            String text = client.send(request.build(), HttpResponse.BodyHandlers.ofString()).body();
+            String text = client.execute(get, response -> EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8));
             return new double[] {series(text, "repvgg_batch_size_sum"), series(text, "repvgg_batch_size_count")};
-        } catch (IOException | InterruptedException e) {
+        } catch (IOException | RuntimeException e) {
             return new double[] {Double.NaN, Double.NaN};
         }
     }
@@ -152,5 +221,10 @@ public final class LoadGenerator {
     private double series(String metrics, String name) {
         Matcher m = Pattern.compile("(?m)^" + name + "\\{model=\"" + Pattern.quote(model) + "\"} (\\S+)").matcher(metrics);
         return m.find() ? Double.parseDouble(m.group(1)) : 0;
+    }
+
+    @Override
+    public void close() throws IOException {
+        client.close();
     }
 }

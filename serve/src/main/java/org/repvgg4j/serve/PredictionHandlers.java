@@ -35,6 +35,12 @@ final class PredictionHandlers {
 
     void predict(Context ctx) throws IOException {
         ServedModel model = models.of(ctx);
+        try (DynamicBatcher.Arrival arrival = model.batcher().arriving()) {
+            predict(ctx, model, arrival);
+        }
+    }
+
+    private void predict(Context ctx, ServedModel model, DynamicBatcher.Arrival arrival) throws IOException {
         int k = topK(ctx.queryParam("top_k"), model.classes().size());
         List<Upload> uploads = uploads(ctx);
         List<float[]> inputs = new ArrayList<>(uploads.size());
@@ -46,7 +52,7 @@ final class PredictionHandlers {
             preprocessNanos.add(spent);
             metrics.latency(model.name(), "preprocess", spent);
         }
-        List<DynamicBatcher.Outcome> outcomes = models.score(model, inputs, start(ctx));
+        List<DynamicBatcher.Outcome> outcomes = models.score(model, inputs, start(ctx), arrival);
         long total = System.nanoTime() - start(ctx);
         List<Answers.ImagePrediction> answers = new ArrayList<>(uploads.size());
         for (int i = 0; i < uploads.size(); i++) {

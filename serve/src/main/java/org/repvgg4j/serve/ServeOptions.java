@@ -8,10 +8,12 @@ import java.util.Map;
  * How a {@link ModelServer} runs: the models it serves by name, where it listens, the bearer token
  * (null: none), batching, queue, deadline and input limits, the optional batch results it shows, and the
  * engine options every model is loaded with ({@code engine} null: the fastest measured for this CPU).
+ * {@code instances}: copies of each network that run batches side by side, each with {@code threads}
+ * threads per operator (0: the processors shared out between the copies).
  */
 public record ServeOptions(Map<String, Path> models, String host, int port, String token, int maxBatch,
         int maxDelayMs, int maxQueue, long timeoutMs, long maxBodyBytes, long maxPixels, Path results, Path resultsList,
-        String engine, int threads) {
+        String engine, int threads, int instances) {
 
     /** The default queue holds four full batches; see {@link #defaultQueue}. */
     public static final int QUEUE_BATCHES = 4;
@@ -27,6 +29,7 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
             }
         }
         positive("--max-batch", maxBatch);
+        positive("--instances", instances);
         positive("--max-queue", maxQueue);
         positive("--timeout-ms", timeoutMs);
         positive("--max-body-mb", maxBodyBytes);
@@ -75,6 +78,7 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
         private Path resultsList;
         private String engine;
         private int threads;
+        private int instances = 1;
 
         public Builder model(String name, Path dir) {
             if (models.put(name, dir) != null) {
@@ -95,11 +99,12 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
         public Builder results(Path results, Path list) { this.results = results; this.resultsList = list; return this; }
         public Builder engine(String engine) { this.engine = engine; return this; }
         public Builder threads(int threads) { this.threads = threads; return this; }
+        public Builder instances(int instances) { this.instances = instances; return this; }
 
         public ServeOptions build() {
             return new ServeOptions(models, host, port, token, maxBatch, maxDelayMs,
                     maxQueue != null ? maxQueue : defaultQueue(maxBatch), timeoutMs, maxBodyBytes, maxPixels, results,
-                    resultsList, engine, threads);
+                    resultsList, engine, threads, instances);
         }
     }
 }

@@ -6,6 +6,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.UnaryOperator;
 import javax.imageio.ImageIO;
@@ -21,8 +22,8 @@ import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
 
 /**
- * A model as the server holds it: the classifier (loaded once, shared by all requests), its preprocessing,
- * its batcher, and on first use a Grad-CAM of it for the web page.
+ * A model as the server holds it: the classifier (loaded once, shared by all requests; one copy per
+ * {@code --instances}), its preprocessing, its batcher, and on first use a Grad-CAM of it for the web page.
  *
  * <p>The server uses {@link Classifier} rather than the public {@code RepVggModel} because batching
  * splits what {@code classify} does in one call: preprocessing on each request's thread, then one
@@ -36,15 +37,17 @@ final class ServedModel implements AutoCloseable {
     private final String name;
     private final Path source;
     private final Classifier classifier;
+    private final List<Classifier> instances;
     private final ImageTransform transform;
     private final DynamicBatcher batcher;
     private NDManager camManager;
     private GradCam cam;
 
-    private ServedModel(String name, Path source, Classifier classifier, DynamicBatcher batcher) {
+    private ServedModel(String name, Path source, List<Classifier> instances, DynamicBatcher batcher) {
         this.name = name;
         this.source = source;
-        this.classifier = classifier;
+        this.classifier = instances.get(0);
+        this.instances = instances;
         this.transform = ImageTransform.eval(classifier.preprocessing());
         this.batcher = batcher;
     }
@@ -52,15 +55,21 @@ final class ServedModel implements AutoCloseable {
     static ServedModel load(String name, Path source, ServeOptions options, ServeMetrics metrics,
             UnaryOperator<DynamicBatcher.Forward> wrap) throws IOException {
         Engine engine = options.engine() == null ? servingDefault(source) : Engine.parse(options.engine());
-        Classifier classifier = Classifier.open(source,
-                new Classifier.Options(engine, null, null, options.threads(), Precision.FP32));
+        int threads = options.threads() > 0 ? options.threads()
+                : Math.max(1, Runtime.getRuntime().availableProcessors() / options.instances());
+        List<Classifier> instances = new ArrayList<>(options.instances());
         try {
-            int size = classifier.preprocessing().inputSize();
-            DynamicBatcher batcher = new DynamicBatcher(name, wrap.apply(classifier::logits), 3 * size * size,
+            for (int i = 0; i < options.instances(); i++) {
+                instances.add(Classifier.open(source, new Classifier.Options(engine, null, null, threads, Precision.FP32)));
+            }
+            int size = instances.get(0).preprocessing().inputSize();
+            List<DynamicBatcher.Forward> forwards = instances.stream()
+                    .map(c -> wrap.apply((DynamicBatcher.Forward) c::logits)).toList();
+            DynamicBatcher batcher = new DynamicBatcher(name, forwards, 3 * size * size,
                     options.maxBatch(), options.maxDelayMs(), options.maxQueue(), metrics);
-            return new ServedModel(name, source, classifier, batcher);
-        } catch (RuntimeException e) {
-            classifier.close();
+            return new ServedModel(name, source, instances, batcher);
+        } catch (IOException | RuntimeException e) {
+            instances.forEach(Classifier::close);
             throw e;
         }
     }
@@ -142,6 +151,6 @@ final class ServedModel implements AutoCloseable {
             cam.close();
             camManager.close();
         }
-        classifier.close();
+        instances.forEach(Classifier::close);
     }
 }

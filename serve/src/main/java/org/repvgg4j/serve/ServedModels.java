@@ -41,7 +41,8 @@ final class ServedModels {
      * Scores preprocessed images through the model's batcher, all or none: if the queue cannot take
      * one of them, the ones already queued are withdrawn and the request gets the 503.
      */
-    List<DynamicBatcher.Outcome> score(ServedModel model, List<float[]> inputs, long startNanos) {
+    List<DynamicBatcher.Outcome> score(ServedModel model, List<float[]> inputs, long startNanos,
+            DynamicBatcher.Arrival arrival) {
         long deadline = startNanos + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         List<DynamicBatcher.Job> jobs = new ArrayList<>(inputs.size());
         try {
@@ -51,6 +52,8 @@ final class ServedModels {
         } catch (ApiError e) {
             jobs.forEach(job -> job.outcome.cancel(false));
             throw e;
+        } finally {
+            arrival.close();
         }
         List<DynamicBatcher.Outcome> outcomes = new ArrayList<>(jobs.size());
         try {
