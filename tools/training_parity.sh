@@ -41,8 +41,10 @@ threads="${THREADS:-2}" workers="${WORKERS:-$(nproc)}"
 name="${NAME:-$(basename "$data")-${arch}-${size}px-e${epochs}-b${batch}${lr:+-lr$lr}}"
 out="${OUT:-$here/runs/parity/$name}"
 summary=(/usr/bin/python3 "$here/tools/training_parity_summary.py")
-locked=()
-[[ -n "${LOCK:-}" ]] && locked=(flock "$LOCK")
+# With LOCK set, each training run holds it; taken before the clock starts, so a wait for another
+# job is not counted as the run's time.
+hold_lock() { if [[ -n "${LOCK:-}" ]]; then exec 9>>"$LOCK"; flock 9; fi; }
+release_lock() { if [[ -n "${LOCK:-}" ]]; then flock -u 9; exec 9>&-; fi; }
 
 if ! /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
   echo "training_parity: needs Debian's PyTorch: apt-get install -y python3-torch python3-torchvision" >&2
@@ -64,29 +66,38 @@ options=(--train "$data/train.txt" --val "$data/val.txt" --classes "$data/annota
 now() { date +%s.%N; }
 
 run_ours() {  # seed
-  local dir="$out/seed-$1/ours" start
+  local dir="$out/seed-$1/ours" start wall
   rm -rf "$dir"; mkdir -p "$(dirname "$dir")"
   echo "seed $1: ours ..." >&2
+  hold_lock
   start=$(now)
   # Intra-op threads through DJL's property (train has no --threads); the launcher adds the rest.
-  if ! REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads ${REPVGG_JAVA_OPTS:-}" "${locked[@]}" \
+  if ! REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads ${REPVGG_JAVA_OPTS:-}" \
       "$here/repvgg" train "${options[@]}" --seed "$1" --quiet --out "$dir" > "$dir.log" 2>&1; then
     echo "training_parity: ours failed on seed $1; its output: $dir.log" >&2; tail -5 "$dir.log" >&2; exit 1
   fi
-  "${summary[@]}" record-ours "$out" "$1" "$dir" "$data/train.txt" "$batch" "$(awk "BEGIN { print $(now) - $start }")"
+  wall=$(awk "BEGIN { print $(now) - $start }")
+  release_lock
+  "${summary[@]}" record-ours "$out" "$1" "$dir" "$data/train.txt" "$batch" "$wall"
 }
 
 run_pytorch() {  # seed
-  local dir="$out/seed-$1/pytorch" start
+  local dir="$out/seed-$1/pytorch" start wall
   rm -rf "$dir"; mkdir -p "$dir"
   echo "seed $1: PyTorch ..." >&2
+  hold_lock
   start=$(now)
-  if ! (cd "$here/tools" && "${locked[@]}" /usr/bin/python3 torch_train.py "${options[@]}" --seed "$1" \
+  if ! (cd "$here/tools" && /usr/bin/python3 torch_train.py "${options[@]}" --seed "$1" \
       --threads "$threads") > "$dir/epochs.jsonl" 2> "$dir/stderr.log"; then
     echo "training_parity: PyTorch failed on seed $1; its messages: $dir/stderr.log" >&2; tail -5 "$dir/stderr.log" >&2; exit 1
   fi
-  "${summary[@]}" record-pytorch "$out" "$1" "$dir/epochs.jsonl" "$(awk "BEGIN { print $(now) - $start }")"
+  wall=$(awk "BEGIN { print $(now) - $start }")
+  release_lock
+  "${summary[@]}" record-pytorch "$out" "$1" "$dir/epochs.jsonl" "$wall"
 }
+
+# The launcher rebuilds the CLI when sources changed: done now, outside any timed run.
+hold_lock; "$here/repvgg" --help > /dev/null; release_lock
 
 for ((seed = 0; seed < seeds; seed++)); do
   order=(ours pytorch)
