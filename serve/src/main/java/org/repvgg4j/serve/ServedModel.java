@@ -17,7 +17,7 @@ import org.repvgg4j.explain.GradCam;
 import org.repvgg4j.export.Precision;
 import org.repvgg4j.infer.Classifier;
 import org.repvgg4j.infer.Engine;
-import org.repvgg4j.infer.EngineResolver;
+import org.repvgg4j.infer.onednn.OneDnnScorer;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
 
@@ -54,7 +54,7 @@ final class ServedModel implements AutoCloseable {
 
     static ServedModel load(String name, Path source, ServeOptions options, ServeMetrics metrics,
             UnaryOperator<DynamicBatcher.Forward> wrap) throws IOException {
-        Engine engine = options.engine() == null ? servingDefault(source) : Engine.parse(options.engine());
+        Engine engine = options.engine() == null ? null : Engine.parse(options.engine());
         int threads = options.threads() > 0 ? options.threads()
                 : Math.max(1, Runtime.getRuntime().availableProcessors() / options.instances());
         List<Classifier> instances = new ArrayList<>(options.instances());
@@ -63,8 +63,10 @@ final class ServedModel implements AutoCloseable {
                 instances.add(Classifier.open(source, new Classifier.Options(engine, null, null, threads, Precision.FP32)));
             }
             int size = instances.get(0).preprocessing().inputSize();
-            List<DynamicBatcher.Forward> forwards = instances.stream()
-                    .map(c -> wrap.apply((DynamicBatcher.Forward) c::logits)).toList();
+            List<DynamicBatcher.Forward> forwards = new ArrayList<>();
+            for (Classifier instance : instances) {
+                forwards.add(wrap.apply(forward(instance, 3 * size * size, options.maxBatch())));
+            }
             DynamicBatcher batcher = new DynamicBatcher(name, forwards, 3 * size * size,
                     options.maxBatch(), options.maxDelayMs(), options.maxQueue(), metrics);
             return new ServedModel(name, source, instances, batcher);
@@ -75,14 +77,17 @@ final class ServedModel implements AutoCloseable {
     }
 
     /**
-     * The engine chosen for this CPU, except oneDNN: it compiles the network per batch size and keeps a
-     * few, which suits a batch run's fixed batches but not a server's, whose size changes every pass (and
-     * under that churn it crashed the process, see docs/serving.md). ONNX Runtime takes any batch size
-     * as it comes. {@code --engine onednn} still gets oneDNN.
+     * The classifier's forward pass; on oneDNN, which compiles the network per batch size, run as pieces
+     * of a few sizes that stay compiled and are compiled now, before the server says it is ready.
      */
-    private static Engine servingDefault(Path source) throws IOException {
-        Engine chosen = EngineResolver.resolve(EngineResolver.Source.of(source), null, Precision.FP32).engine();
-        return chosen == Engine.ONEDNN ? Engine.ONNXRUNTIME : null;
+    private static DynamicBatcher.Forward forward(Classifier classifier, int inputFloats, int maxBatch) {
+        if (!(classifier.scorer() instanceof OneDnnScorer onednn)) {
+            return classifier::logits;
+        }
+        FixedSizeBatches pieces = new FixedSizeBatches(classifier::logits, inputFloats, maxBatch);
+        onednn.keepPlans(pieces.sizes().length);
+        pieces.warmUp();
+        return pieces;
     }
 
     String name() {

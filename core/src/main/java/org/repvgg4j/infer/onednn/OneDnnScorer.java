@@ -18,13 +18,14 @@ import org.repvgg4j.weights.StateDict;
  */
 public final class OneDnnScorer implements Scorer {
 
-    /** Shapes kept compiled: full batches, the last partial one, and one more. */
+    /** Shapes kept compiled by default: full batches, the last partial one, and one more. */
     private static final int PLANS_KEPT = 3;
 
     private final OneDnnNetwork network;
     private final int threads;
     private final Map<Long, OneDnnPlan> plans = new LinkedHashMap<>(4, 0.75f, true);
     private boolean closed;
+    private volatile int plansKept = PLANS_KEPT;
 
     private OneDnnScorer(OneDnnNetwork network, int threads) {
         this.network = network;
@@ -58,6 +59,18 @@ public final class OneDnnScorer implements Scorer {
         return Dnnl.onItsThread(() -> plan(batch, size).convolutionKernels());
     }
 
+    /**
+     * Keeps the plans of up to {@code shapes} batch and input sizes compiled (default 3): a caller that
+     * runs a known, larger set of sizes (a server padding batches to a few sizes) keeps them all and
+     * compiles each once.
+     */
+    public void keepPlans(int shapes) {
+        if (shapes < 1) {
+            throw new IllegalArgumentException("keep at least one plan, got " + shapes);
+        }
+        plansKept = shapes;
+    }
+
     public int threads() {
         return threads;
     }
@@ -79,7 +92,7 @@ public final class OneDnnScorer implements Scorer {
         if (plan == null) {
             plan = OneDnnPlan.compile(network, batch, size);
             plans.put(key, plan);
-            if (plans.size() > PLANS_KEPT) {
+            if (plans.size() > plansKept) {
                 Iterator<OneDnnPlan> eldest = plans.values().iterator();
                 eldest.next().close();
                 eldest.remove();
