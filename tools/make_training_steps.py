@@ -30,8 +30,9 @@ Output (core/src/test/resources/training-steps/):
   grads_at_N.safetensors        every parameter's gradient at step N, before its update
   velocity_after_N.safetensors  every parameter's momentum buffer after step N (it holds the weight
                                 decay term, which the weights show only after many steps)
-  init_std.tsv               key, fan_in, std and max |w| of fresh PyTorch modules (pooled over
-                             20 seeds), the initialisation our fresh network is compared with
+  init_std.tsv               arch, key, fan_in, std and max |w| of fresh PyTorch modules (pooled
+                             over 20 seeds) of this network and of one with SE blocks: the
+                             initialisation our fresh networks are compared with (FreshWeightsTest)
 """
 import os
 import sys
@@ -42,7 +43,7 @@ import torch.nn as nn
 from PIL import Image
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from torch_reference import build, save_npy, write_safetensors  # noqa: E402
+from torch_reference import build, save_npy, spec_string, write_safetensors  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(REPO, "core", "src", "test", "resources", "training-steps")
@@ -68,6 +69,8 @@ STD = (0.229, 0.224, 0.225)
 SAVE_WEIGHTS = (1, 2, 10, 25, 50)
 SAVE_GRADS = (1, 2, 10, 50)
 INIT_SEEDS = 20
+# SE on every block: the SE convolutions' biases are initialised too.
+SE_SPEC = {"depths": [1, 1, 1, 1], "widths": [0.25, 0.25, 0.25, 0.25], "se": True}
 
 
 def pictures():
@@ -111,19 +114,21 @@ def schedule(sgd):
 
 def init_std(out):
     """Per tensor, the spread of PyTorch's default initialisation, pooled over seeds."""
-    pooled = {}
-    for seed in range(INIT_SEEDS):
-        torch.manual_seed(seed)
-        for name, p in build(SPEC, CLASSES).named_parameters():
-            pooled.setdefault(name, []).append(p.detach().flatten())
-    fans = {}
-    for name, module in build(SPEC, CLASSES).named_modules():
-        if isinstance(module, (nn.Conv2d, nn.Linear)):
-            fans[name + ".weight"] = fans[name + ".bias"] = module.weight[0].numel()
-    rows = ["key\tfan_in\tstd\tmax_abs"]
-    for name, values in pooled.items():
-        v = torch.cat(values).double()
-        rows.append("%s\t%s\t%.6g\t%.6g" % (name, fans.get(name, ""), v.std(unbiased=False).item(), v.abs().max().item()))
+    rows = ["arch\tkey\tfan_in\tstd\tmax_abs"]
+    for spec in (SPEC, SE_SPEC):
+        pooled = {}
+        for seed in range(INIT_SEEDS):
+            torch.manual_seed(seed)
+            for name, p in build(spec, CLASSES).named_parameters():
+                pooled.setdefault(name, []).append(p.detach().flatten())
+        fans = {}
+        for name, module in build(spec, CLASSES).named_modules():
+            if isinstance(module, (nn.Conv2d, nn.Linear)):
+                fans[name + ".weight"] = fans[name + ".bias"] = module.weight[0].numel()
+        for name, values in pooled.items():
+            v = torch.cat(values).double()
+            rows.append("%s\t%s\t%s\t%.6g\t%.6g" % (spec_string(spec), name, fans.get(name, ""),
+                                                   v.std(unbiased=False).item(), v.abs().max().item()))
     with open(os.path.join(out, "init_std.tsv"), "w") as f:
         f.write("\n".join(rows) + "\n")
 
