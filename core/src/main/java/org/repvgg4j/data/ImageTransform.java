@@ -101,6 +101,38 @@ public abstract sealed class ImageTransform {
     public record Box(double x, double y, double width, double height) {
     }
 
+    /**
+     * The box RandomResizedCrop takes from a {@code width x height} image, in whole pixels, as
+     * torchvision's {@code RandomResizedCrop.get_params} draws it: ten tries at an area fraction
+     * uniform in [minScale, maxScale] and an aspect ratio log-uniform in [minRatio, maxRatio] that
+     * fits, placed uniformly; else the whole image, cut to the nearer ratio limit, centred.
+     */
+    public static Box randomResizedCrop(int width, int height, double minScale, double maxScale, double minRatio,
+            double maxRatio, Random random) {
+        double area = (double) width * height;
+        for (int attempt = 0; attempt < 10; attempt++) {
+            double target = area * (minScale + (maxScale - minScale) * random.nextDouble());
+            double logRatio = Math.log(minRatio) + (Math.log(maxRatio) - Math.log(minRatio)) * random.nextDouble();
+            double ratio = Math.exp(logRatio);
+            int cw = (int) Math.round(Math.sqrt(target * ratio));
+            int ch = (int) Math.round(Math.sqrt(target / ratio));
+            if (cw > 0 && ch > 0 && cw <= width && ch <= height) {
+                int x0 = random.nextInt(width - cw + 1);
+                int y0 = random.nextInt(height - ch + 1);
+                return new Box(x0, y0, cw, ch);
+            }
+        }
+        double inRatio = (double) width / height;
+        int cw = width;
+        int ch = height;
+        if (inRatio < minRatio) {
+            ch = (int) Math.round(width / minRatio);
+        } else if (inRatio > maxRatio) {
+            cw = (int) Math.round(height * maxRatio);
+        }
+        return new Box((width - cw) / 2, (height - ch) / 2, cw, ch);
+    }
+
     /** The region of a {@code width x height} image that the evaluation transform of {@code p} turns into the network's input. */
     public static Box evalBox(Preprocessing p, int width, int height) {
         return Eval.box(p.inputSize(), p.resizeSize(), width, height);
@@ -131,36 +163,10 @@ public abstract sealed class ImageTransform {
 
         @Override
         public float[] apply(RgbImage image, Random random) {
-            int w = image.width();
-            int h = image.height();
-            double area = (double) w * h;
-            // torchvision's RandomResizedCrop: ten tries at a random box, else a centred crop.
-            for (int attempt = 0; attempt < 10; attempt++) {
-                double target = area * (minScale + (maxScale - minScale) * random.nextDouble());
-                double logRatio = Math.log(minRatio) + (Math.log(maxRatio) - Math.log(minRatio)) * random.nextDouble();
-                double ratio = Math.exp(logRatio);
-                int cw = (int) Math.round(Math.sqrt(target * ratio));
-                int ch = (int) Math.round(Math.sqrt(target / ratio));
-                if (cw > 0 && ch > 0 && cw <= w && ch <= h) {
-                    int x0 = random.nextInt(w - cw + 1);
-                    int y0 = random.nextInt(h - ch + 1);
-                    return crop(image, x0, y0, cw, ch, random);
-                }
-            }
-            double inRatio = (double) w / h;
-            int cw = w;
-            int ch = h;
-            if (inRatio < minRatio) {
-                ch = (int) Math.round(w / minRatio);
-            } else if (inRatio > maxRatio) {
-                cw = (int) Math.round(h * maxRatio);
-            }
-            return crop(image, (w - cw) / 2, (h - ch) / 2, cw, ch, random);
-        }
-
-        private float[] crop(RgbImage image, int x0, int y0, int cw, int ch, Random random) {
+            Box box = randomResizedCrop(image.width(), image.height(), minScale, maxScale, minRatio, maxRatio, random);
             boolean mirror = random.nextBoolean();
-            float[] hwc = Resampler.cropResize(image, x0, y0, cw, ch, size, size);
+            float[] hwc = Resampler.cropThenResize(image, (int) box.x(), (int) box.y(), (int) box.width(),
+                    (int) box.height(), size, size);
             if (augmentation != null) {
                 // The policies work on 8-bit pictures, as Pillow's operations do.
                 byte[] pixels = new byte[hwc.length];

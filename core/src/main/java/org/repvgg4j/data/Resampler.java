@@ -3,7 +3,10 @@ package org.repvgg4j.data;
 /**
  * Crops and resizes RGB images with an antialiased bilinear (triangle) filter, as PIL's
  * {@code BILINEAR} resize does: when shrinking, the filter widens so every source pixel counts.
- * Output is float RGB in HWC order, values 0..255.
+ * Output is float RGB in HWC order, values 0..255. Two orders, as torchvision has them: a region of
+ * the resized image ({@link #cropResize}: Resize then CenterCrop, where the filter reads pixels
+ * beyond the region's edge), and a crop resized on its own ({@link #cropThenResize}:
+ * RandomResizedCrop, where the edge of the crop is the edge of the picture).
  */
 public final class Resampler {
 
@@ -11,8 +14,23 @@ public final class Resampler {
 
     /** Resamples the box {@code (x0, y0, w, h)} of {@code src} (fractional allowed) to {@code outW x outH}. */
     public static float[] cropResize(RgbImage src, double x0, double y0, double w, double h, int outW, int outH) {
-        Weights wx = weights(src.width(), x0, w, outW);
-        Weights wy = weights(src.height(), y0, h, outH);
+        return resample(src, weights(0, src.width() - 1, x0, w, outW), weights(0, src.height() - 1, y0, h, outH), outW, outH);
+    }
+
+    /**
+     * Cuts the box {@code (x0, y0, w, h)} out of {@code src}, then resizes it to {@code outW x outH}:
+     * PIL's {@code crop(box).resize(size, BILINEAR)}, which torchvision's RandomResizedCrop does. The
+     * filter takes no pixel from outside the box; near its edge it weighs the pixels inside more.
+     */
+    public static float[] cropThenResize(RgbImage src, int x0, int y0, int w, int h, int outW, int outH) {
+        if (x0 < 0 || y0 < 0 || w < 1 || h < 1 || x0 + w > src.width() || y0 + h > src.height()) {
+            throw new IllegalArgumentException("box " + x0 + "," + y0 + " " + w + "x" + h + " is not inside the "
+                    + src.width() + "x" + src.height() + " image");
+        }
+        return resample(src, weights(x0, x0 + w - 1, x0, w, outW), weights(y0, y0 + h - 1, y0, h, outH), outW, outH);
+    }
+
+    private static float[] resample(RgbImage src, Weights wx, Weights wy, int outW, int outH) {
         // Horizontal pass over the rows the vertical pass will need.
         int rowFirst = wy.minIndex();
         int rowLast = wy.maxIndex();
@@ -80,7 +98,8 @@ public final class Resampler {
         }
     }
 
-    private static Weights weights(int size, double offset, double length, int out) {
+    /** Taps for {@code out} samples of {@code [offset, offset + length)}, reading source pixels {@code first..last} only. */
+    private static Weights weights(int first, int last, double offset, double length, int out) {
         double scale = length / out;
         double support = Math.max(1.0, scale);
         int[] start = new int[out];
@@ -88,8 +107,8 @@ public final class Resampler {
         float[][] coeff = new float[out][];
         for (int i = 0; i < out; i++) {
             double center = offset + (i + 0.5) * scale;
-            int lo = Math.max(0, (int) Math.floor(center - support));
-            int hi = Math.min(size - 1, (int) Math.ceil(center + support));
+            int lo = Math.max(first, (int) Math.floor(center - support));
+            int hi = Math.min(last, (int) Math.ceil(center + support));
             double[] w = new double[hi - lo + 1];
             double sum = 0;
             for (int j = lo; j <= hi; j++) {
@@ -100,7 +119,7 @@ public final class Resampler {
             }
             if (sum == 0) {
                 // The box lies between pixel centres at the border: take the nearest pixel.
-                int nearest = Math.min(size - 1, Math.max(0, (int) Math.floor(center)));
+                int nearest = Math.min(last, Math.max(first, (int) Math.floor(center)));
                 start[i] = nearest;
                 count[i] = 1;
                 coeff[i] = new float[] {1f};

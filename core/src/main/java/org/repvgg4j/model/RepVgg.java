@@ -9,7 +9,6 @@ import ai.djl.nn.AbstractBlock;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
 import ai.djl.nn.pooling.Pool;
-import ai.djl.training.initializer.XavierInitializer;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 import java.util.ArrayList;
@@ -50,10 +49,10 @@ public final class RepVgg extends AbstractBlock {
             blocks.add(addChildBlock(name, new RepVggBlock(plan, form)));
         }
         linear = addChildBlock("linear", Linear.builder().setUnits(numClasses).build());
-        // PyTorch's default for conv and linear weights (kaiming_uniform with a = sqrt(5)):
-        // uniform in +-1/sqrt(fan_in), which keeps a fresh network's outputs at a sane scale.
-        setInitializer(new XavierInitializer(XavierInitializer.RandomType.UNIFORM,
-                XavierInitializer.FactorType.IN, 1), Parameter.Type.WEIGHT);
+        // PyTorch's defaults, which the official recipe trains from (and which keep a fresh
+        // network's outputs at a sane scale).
+        setInitializer(TorchDefaultInit.KERNEL, Parameter.Type.WEIGHT);
+        TorchDefaultInit.bias(linear.getParameters().get("bias"), spec.featureChannels());
     }
 
     public RepVggSpec spec() {

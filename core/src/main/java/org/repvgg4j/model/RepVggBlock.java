@@ -54,6 +54,7 @@ public final class RepVggBlock extends AbstractBlock {
                     .optGroups(plan.groups())
                     .optBias(true)
                     .build());
+            TorchDefaultInit.bias(reparam.getParameters().get("bias"), (long) plan.inChannels() / plan.groups() * 9);
         }
         se = plan.se() ? addChildBlock("se", new SqueezeExcite(out, plan.seChannels())) : null;
     }

@@ -26,6 +26,8 @@ public final class SqueezeExcite extends AbstractBlock {
     public SqueezeExcite(int channels, int hiddenChannels) {
         down = addChildBlock("down", pointwise(hiddenChannels));
         up = addChildBlock("up", pointwise(channels));
+        TorchDefaultInit.bias(down.getParameters().get("bias"), channels);
+        TorchDefaultInit.bias(up.getParameters().get("bias"), hiddenChannels);
     }
 
     private static Conv2d pointwise(int filters) {

@@ -8,8 +8,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
-import ai.djl.training.DefaultTrainingConfig;
-import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import ai.djl.training.dataset.Batch;
 import com.google.gson.Gson;
@@ -157,9 +155,7 @@ public final class TrainingRun {
                 // Only now that every check has passed: a run.json marks a run that --resume can continue.
                 settings.write(runDir);
             }
-            long totalSteps = (long) stepsPerEpoch * settings.epochs();
-            long warmup = Math.min(totalSteps, Math.round(settings.warmupEpochs() * stepsPerEpoch));
-            LearningRateSchedule schedule = new LearningRateSchedule(settings.lr(), settings.minLr(), warmup, totalSteps);
+            LearningRateSchedule schedule = TrainingStep.schedule(settings, stepsPerEpoch);
 
             List<EpochMetrics> history = new ArrayList<>();
             for (String row : state.metrics()) {
@@ -170,14 +166,12 @@ public final class TrainingRun {
             long step = state.step();
             ModelConfig config = new ModelConfig(settings.spec(), Form.TRAIN, classes.names(), settings.preprocessing(),
                     Map.of("created_by", "repvgg train", "run", runDir.toAbsolutePath().toString()));
-            DefaultTrainingConfig trainingConfig = new DefaultTrainingConfig(new LabelSmoothingLoss((float) settings.labelSmoothing()))
-                    .optOptimizer(optimisation.sgd())
-                    .optDevices(new Device[] {Device.cpu()});
-            try (Trainer trainer = model.newTrainer(trainingConfig)) {
+            try (Trainer trainer = model.newTrainer(TrainingStep.trainingConfig(settings, optimisation))) {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
                 net.freezeThrough(settings.frozenStages());
                 for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
-                    EpochTraining trained = trainEpoch(trainer, trainData, epoch, step, schedule, optimisation);
+                    EpochTraining trained = trainEpoch(trainer, new TrainingStep(trainer, optimisation, schedule,
+                            settings.weightDecay()), trainData, epoch, step);
                     step = trained.step();
                     RepVgg evaluated = optimisation.evaluated();
                     EvalResult valResult = Evaluation.run(evaluated, valData, manager);
@@ -303,8 +297,8 @@ public final class TrainingRun {
     }
 
     /** One pass over the training data: per batch forward, loss, backward and the optimizer's step. */
-    private EpochTraining trainEpoch(Trainer trainer, ListDataset trainData, int epoch, long firstStep,
-            LearningRateSchedule schedule, Optimisation optimisation) {
+    private EpochTraining trainEpoch(Trainer trainer, TrainingStep trainingStep, ListDataset trainData, int epoch,
+            long firstStep) {
         long started = System.nanoTime();
         trainData.setEpoch(epoch);
         BatchMixing mixing = BatchMixing.of(settings.mixup(), settings.cutmix(), settings.seed());
@@ -314,33 +308,26 @@ public final class TrainingRun {
         long seen = 0;
         int batchIndex = 0;
         long step = firstStep;
-        double lr = schedule.at(step);
+        double lr = 0;
         for (Batch batch : trainData.getData(trainer.getManager())) {
             try (batch) {
-                lr = schedule.at(step);
-                optimisation.sgd().setLearningRate(lr);
                 int n = batch.getSize();
-                try (GradientCollector collector = trainer.newGradientCollector()) {
-                    NDList images = batch.getData();
-                    NDList targets = batch.getLabels();
-                    if (mixing != null) {
-                        // Belongs to the batch's manager: closed with the batch.
-                        BatchMixing.Mixed mixed = mixing.apply(images.singletonOrThrow(), targets.singletonOrThrow(),
-                                classes.size(), step);
-                        images = new NDList(mixed.images());
-                        targets = new NDList(mixed.targets());
-                    }
-                    NDList predictions = trainer.forward(images, targets);
-                    NDArray loss = trainer.getLoss().evaluate(targets, predictions);
-                    collector.backward(loss);
-                    lossSum += loss.getFloat() * n;
-                    long[] predicted = predictions.singletonOrThrow().argMax(1).toLongArray();
-                    int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
-                    for (int i = 0; i < n; i++) {
-                        correct += predicted[i] == labels[i] ? 1 : 0;
-                    }
+                NDList images = batch.getData();
+                NDList targets = batch.getLabels();
+                if (mixing != null) {
+                    // Belongs to the batch's manager: closed with the batch.
+                    BatchMixing.Mixed mixed = mixing.apply(images.singletonOrThrow(), targets.singletonOrThrow(),
+                            classes.size(), step);
+                    images = new NDList(mixed.images());
+                    targets = new NDList(mixed.targets());
                 }
-                optimisation.step(settings.weightDecay());
+                TrainingStep.Outcome outcome = trainingStep.run(images, targets, step);
+                lr = outcome.lr();
+                lossSum += outcome.loss() * n;
+                int[] labels = batch.getLabels().singletonOrThrow().toIntArray();
+                for (int i = 0; i < n; i++) {
+                    correct += outcome.predicted()[i] == labels[i] ? 1 : 0;
+                }
                 step++;
                 seen += n;
                 batchIndex++;

@@ -56,6 +56,42 @@ class ImageTransformTest {
         assertThat(half[3]).isCloseTo((0.25f * 100 + 0.75f * 200 + 0.75f * 40) / 1.75f, within(1e-3f));
     }
 
+    /**
+     * RandomResizedCrop as torchvision runs it on PIL images: the box is cut out, then resized, so
+     * the filter reads nothing beyond the box (Pillow references by tools/compare_random_resized_crop.py
+     * --fixtures). Pillow rounds to 8 bits between its two passes: within one level. Resampling the
+     * box within the whole image, as evaluation's resize-then-crop must, differs along the box's edge.
+     */
+    @Test
+    void cropThenResizeMatchesPillowsCropThenResize() throws Exception {
+        RgbImage input = ImageDecoder.read(resource("input.png"));
+        for (int[] box : new int[][] {{5, 3, 12, 10, 32}, {2, 1, 36, 30, 16}}) {
+            String name = String.format("crop_%d_%d_%dx%d_to_%d.png", box[0], box[1], box[2], box[3], box[4]);
+            RgbImage pillow = ImageDecoder.read(resource(name));
+            float[] ours = Resampler.cropThenResize(input, box[0], box[1], box[2], box[3], box[4], box[4]);
+            float[] withinWhole = Resampler.cropResize(input, box[0], box[1], box[2], box[3], box[4], box[4]);
+            assertThat(maxLevelDifference(ours, pillow)).as(name).isLessThanOrEqualTo(1.0);
+            assertThat(maxLevelDifference(withinWhole, pillow)).as(name + " resampled within the whole image")
+                    .isGreaterThan(1.5);
+        }
+    }
+
+    private static double maxLevelDifference(float[] hwc, RgbImage pillow) {
+        double worst = 0;
+        for (int y = 0; y < pillow.height(); y++) {
+            for (int x = 0; x < pillow.width(); x++) {
+                for (int c = 0; c < 3; c++) {
+                    worst = Math.max(worst, Math.abs(hwc[(y * pillow.width() + x) * 3 + c] - pillow.get(x, y, c)));
+                }
+            }
+        }
+        return worst;
+    }
+
+    private static java.nio.file.Path resource(String name) throws java.net.URISyntaxException {
+        return java.nio.file.Path.of(ImageTransformTest.class.getResource("/augment/" + name).toURI());
+    }
+
     @Test
     void evalTransformNormalisesAConstantImageExactly() {
         Preprocessing p = Preprocessing.imagenet(8);
