@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Training speed, ours vs PyTorch 1.13 (Debian's python3-torch), in one run on this machine:
 # RepVGG-A0 train form, full training steps (forward, loss, backward, Nesterov SGD) on a fixed
-# random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64. Prints img/s and ratios:
+# random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64 (CONFIGS="64x32 32x48" for
+# others: batch x input size). Prints img/s, ratios and PyTorch's time per phase:
 # ROUNDS (3) rounds, and the median round's ratio with the range. In each round the two take turns
 # step by step (one step each, the one going first swapping every step), so both meet the same
 # moments of a shared machine's load; back-to-back runs of each met different loads and swung by
@@ -38,9 +39,13 @@ ratio, o, t = pairs[len(pairs) // 2]
 print(f"batch {o['batch']} at {o['input_size']}x{o['input_size']}: ours {o['images_per_s']:.1f} img/s, "
       f"PyTorch {t['images_per_s']:.1f} img/s, ratio {ratio:.2f}x (median of {len(pairs)} rounds; "
       f"range {pairs[0][0]:.2f}-{pairs[-1][0]:.2f}x; step by step within that round: {t['paired_ratio']:.2f}x); "
-      f"oneDNN kernels: ours {o.get('onednn_isa')}, PyTorch {t.get('onednn_isa')}")
+      f"oneDNN kernels: ours {o.get('onednn_isa')}, PyTorch {t.get('onednn_isa')}; "
+      f"PyTorch's phases (median ms) {t.get('phases_median_ms')}")
 PY
 }
-# Warm-up steps, then timed ones (our JVM is still compiling its hot code during its first steps).
-run 32 224 3 10
-run 64 64 5 20
+# CONFIGS: batch x input size pairs (default "32x224 64x64"). Warm-up steps, then timed ones (our
+# JVM is still compiling its hot code during its first steps); more of both for small inputs.
+for config in ${CONFIGS:-32x224 64x64}; do
+  b="${config%x*}" s="${config#*x}"
+  if (( s >= 160 )); then run "$b" "$s" 3 10; else run "$b" "$s" 5 20; fi
+done

@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Random;
+import java.util.function.Consumer;
 import org.repvgg4j.model.Complexity;
 import org.repvgg4j.model.ConvolutionStrategy;
 import org.repvgg4j.model.Form;
@@ -53,13 +54,25 @@ public final class TrainStepBench {
         void after(int step, double millis) throws IOException;
     }
 
+    /** Where a step's time went: median milliseconds of the forward pass with the loss, the backward pass, and the update. */
+    public record Phases(double forwardMs, double backwardMs, double updateMs) {}
+
     /**
      * Times training steps of the train form; {@code frozenStages} freezes the stem and stages up to
      * it as {@code train --freeze-through} does (-1: nothing frozen).
      */
     public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int frozenStages, int warmup,
             int iterations, Pacer pacer, ConvolutionStrategy convolutions) throws IOException {
+        return run(spec, numClasses, batch, inputSize, frozenStages, warmup, iterations, pacer, convolutions, phases -> { });
+    }
+
+    /** As {@link #run(RepVggSpec, int, int, int, int, int, int, Pacer, ConvolutionStrategy)}, and hands over the timed steps' {@link Phases}. */
+    public static Measurement run(RepVggSpec spec, int numClasses, int batch, int inputSize, int frozenStages, int warmup,
+            int iterations, Pacer pacer, ConvolutionStrategy convolutions, Consumer<Phases> phases) throws IOException {
         List<Double> millis = new ArrayList<>(iterations);
+        List<Double> forwardMs = new ArrayList<>(iterations);
+        List<Double> backwardMs = new ArrayList<>(iterations);
+        List<Double> updateMs = new ArrayList<>(iterations);
         RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses, convolutions);
         try (Model model = Model.newInstance("bench", Device.cpu())) {
             model.setBlock(net);
@@ -85,13 +98,23 @@ public final class TrainStepBench {
                         xs.attach(step);
                         NDArray ys = y.duplicate();
                         ys.attach(step);
+                        long forwarded;
+                        long backwarded;
+                        // libtorch runs each CPU operation to its end before returning, so these clocks split the step.
                         try (GradientCollector collector = trainer.newGradientCollector()) {
                             NDList predictions = trainer.forward(new NDList(xs), new NDList(ys));
                             NDArray loss = trainer.getLoss().evaluate(new NDList(ys), predictions);
+                            forwarded = System.nanoTime();
                             collector.backward(loss);
                             loss.getFloat();
+                            backwarded = System.nanoTime();
                         }
                         sgd.step(parameters); // as TrainingRun updates
+                        if (i >= warmup) {
+                            forwardMs.add((forwarded - start) / 1e6);
+                            backwardMs.add((backwarded - forwarded) / 1e6);
+                            updateMs.add((System.nanoTime() - backwarded) / 1e6);
+                        }
                     }
                     long elapsed = System.nanoTime() - start;
                     pacer.after(i, elapsed / 1e6);
@@ -101,6 +124,7 @@ public final class TrainStepBench {
                 }
             }
         }
+        phases.accept(new Phases(median(forwardMs), median(backwardMs), median(updateMs)));
         Complexity complexity = Complexity.of(spec, Form.TRAIN, numClasses, inputSize);
         long frozenMacs = complexity.stages().stream().filter(s -> s.stage() <= frozenStages)
                 .mapToLong(Complexity.StageRow::macs).sum();
@@ -111,5 +135,13 @@ public final class TrainStepBench {
         return new Measurement("RepVGG-" + spec.name(), form, ForwardBench.ENGINE, batch,
                 JniUtils.getNumThreads(), inputSize, Complexity.of(spec, Form.TRAIN, numClasses, inputSize).params(),
                 3 * macs, millis);
+    }
+
+    private static double median(List<Double> values) {
+        if (values.isEmpty()) {
+            return Double.NaN;
+        }
+        List<Double> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
     }
 }

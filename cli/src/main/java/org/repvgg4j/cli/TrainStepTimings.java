@@ -59,7 +59,9 @@ final class TrainStepTimings {
                 results.accept(TrainStepBench.run(arch, classes, batch, run.imageSize(),
                         RepVgg.lastFrozenStage(freezeThrough), run.warmup(), run.iterations(),
                         lockstepInput != null ? new LineLockstep(lockstepInput, run.out()) : TrainStepBench.Pacer.NONE,
-                        convolutions));
+                        convolutions, p -> run.progress("RepVGG-%s batch %d, median per step: forward and loss %.1f ms,"
+                                + " backward %.1f ms, update %.1f ms%n", arch.name(), batch, p.forwardMs(), p.backwardMs(),
+                                p.updateMs())));
             }
         }
     }
