@@ -28,7 +28,7 @@ repvgg="$here/repvgg"
 # Both sides use libgomp and glibc: the same wait policy and malloc settings for both (the repvgg
 # launcher's), unless TORCH_GLIBC_TUNABLES says otherwise for PyTorch.
 source "$here/tools/runtime_env.sh"
-repvgg_malloc_for bench   # what ./repvgg bench runs with, for both sides
+repvgg_env_for bench   # what ./repvgg bench runs with, for both sides
 torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 
 if ! "$py" -c 'import torch, torchvision' 2>/dev/null; then

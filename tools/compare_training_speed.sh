@@ -13,7 +13,7 @@ threads="${THREADS:-2}"
 # Both sides: the repvgg launcher's OpenMP and malloc settings (see there) unless told otherwise;
 # TORCH_GLIBC_TUNABLES sets the PyTorch side's alone (empty: PyTorch as installed).
 source "$here/tools/runtime_env.sh"
-repvgg_malloc_for bench   # what ./repvgg bench runs with, for both sides
+repvgg_env_for bench   # what ./repvgg bench runs with, for both sides
 torch_tunables="${TORCH_GLIBC_TUNABLES-$GLIBC_TUNABLES}"
 if ! /usr/bin/python3 -c 'import torch' 2>/dev/null; then
   apt-get install -y python3-torch >/dev/null

@@ -24,11 +24,22 @@ export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 REPVGG_MALLOC_SCORING="glibc.malloc.hugetlb=1:glibc.malloc.arena_max=1"
 REPVGG_MALLOC_TRAINING="$REPVGG_MALLOC_SCORING:glibc.malloc.mmap_max=0:glibc.malloc.trim_threshold=17179869184"
 
-# Exports GLIBC_TUNABLES for a repvgg command (its first argument) unless the caller set it: the
-# training setting for train, demo and bench, the scoring one for everything else.
-repvgg_malloc_for() {
+# A training step of a small network is hundreds of short parallel operators; with PASSIVE every one
+# of them wakes the other thread from sleep. Training processes spin a moment first: GOMP_SPINCOUNT
+# (which wins over the PASSIVE policy) of 1,000 spins. A0 training steps at 32x32 ran 1.35-1.5x
+# faster with it on 2 cores, and with another process holding one core 144 against 183 img/s, where
+# libgomp's default spin (300,000) fell to 77 and 30,000 to 44 (docs/BENCHMARKS.md, "OpenMP wait
+# policy"). Scoring keeps PASSIVE: its decoding threads need the cores between operators.
+REPVGG_TRAINING_SPINCOUNT=1000
+
+# Exports the environment for a repvgg command (its first argument) that the caller has not set:
+# GLIBC_TUNABLES, the training setting for train, demo and bench and the scoring one for everything
+# else; and for the same training commands GOMP_SPINCOUNT.
+repvgg_env_for() {
   case "${1:-}" in
-    train|demo|bench) export GLIBC_TUNABLES="${GLIBC_TUNABLES-$REPVGG_MALLOC_TRAINING}" ;;
+    train|demo|bench)
+      export GLIBC_TUNABLES="${GLIBC_TUNABLES-$REPVGG_MALLOC_TRAINING}"
+      export GOMP_SPINCOUNT="${GOMP_SPINCOUNT-$REPVGG_TRAINING_SPINCOUNT}" ;;
     *) export GLIBC_TUNABLES="${GLIBC_TUNABLES-$REPVGG_MALLOC_SCORING}" ;;
   esac
 }

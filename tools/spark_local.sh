@@ -36,7 +36,7 @@ fi
 # As in ./repvgg: libtorch's OpenMP threads must not spin while task threads decode images, and
 # glibc's malloc keeps freed tensor memory instead of page-faulting it in again.
 source "$(dirname "${BASH_SOURCE[0]}")/runtime_env.sh"
-repvgg_malloc_for score
+repvgg_env_for score
 exec java ${SPARK_LOCAL_JAVA_OPTS:--Xmx4g} \
   -XX:+IgnoreUnrecognizedVMOptions \
   --add-opens=java.base/java.lang=ALL-UNNAMED \

@@ -56,7 +56,7 @@ mkdir -p "$out"
     "$data" "$arch" "$epochs" "$size" "$batch" "$lr" "$crop_scale" "$crop_ratio" "$warmup" "$threads" "$workers")"
 
 source "$here/tools/runtime_env.sh"
-repvgg_malloc_for train   # what ./repvgg train runs with; PyTorch gets the same
+repvgg_env_for train   # what ./repvgg train runs with; PyTorch gets the same
 
 # The recipe's options, spelled the same on both sides.
 options=(--train "$data/train.txt" --val "$data/val.txt" --classes "$data/annotations.txt" --arch "$arch"
