@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.Complexity;
@@ -70,20 +69,14 @@ public final class LayerProfile {
         for (int i = 0; i < blocks.size(); i++) {
             BlockPlan plan = blocks.get(i).plan();
             size = plan.outputSize(size);
-            double ms = median(blockMillis.get(i));
+            double ms = Medians.of(blockMillis.get(i));
             blocksTotal += ms;
             String name = plan.keyPrefix().substring(0, plan.keyPrefix().length() - 1);
             rows.add(new LayerTime(name, plan.outChannels(), size, Complexity.blockMacs(plan, net.form(), size), ms));
         }
         long headMacs = (long) net.spec().featureChannels() * net.numClasses();
-        rows.add(new LayerTime(HEAD, net.numClasses(), 1, headMacs, Math.max(0, median(wholeMillis) - blocksTotal)));
+        rows.add(new LayerTime(HEAD, net.numClasses(), 1, headMacs, Math.max(0, Medians.of(wholeMillis) - blocksTotal)));
         return rows;
     }
 
-    private static double median(List<Double> values) {
-        List<Double> s = new ArrayList<>(values);
-        Collections.sort(s);
-        int n = s.size();
-        return n % 2 == 1 ? s.get(n / 2) : (s.get(n / 2 - 1) + s.get(n / 2)) / 2;
-    }
 }

@@ -124,7 +124,7 @@ public final class TrainStepBench {
                 }
             }
         }
-        phases.accept(new Phases(median(forwardMs), median(backwardMs), median(updateMs)));
+        phases.accept(new Phases(Medians.of(forwardMs), Medians.of(backwardMs), Medians.of(updateMs)));
         Complexity complexity = Complexity.of(spec, Form.TRAIN, numClasses, inputSize);
         long frozenMacs = complexity.stages().stream().filter(s -> s.stage() <= frozenStages)
                 .mapToLong(Complexity.StageRow::macs).sum();
@@ -135,13 +135,5 @@ public final class TrainStepBench {
         return new Measurement("RepVGG-" + spec.name(), form, ForwardBench.ENGINE, batch,
                 JniUtils.getNumThreads(), inputSize, Complexity.of(spec, Form.TRAIN, numClasses, inputSize).params(),
                 3 * macs, millis);
-    }
-
-    private static double median(List<Double> values) {
-        if (values.isEmpty()) {
-            return Double.NaN;
-        }
-        List<Double> sorted = values.stream().sorted().toList();
-        return sorted.get(sorted.size() / 2);
     }
 }

@@ -195,15 +195,19 @@ public final class LoadGenerator implements AutoCloseable {
         }
         double[] sorted = Arrays.copyOf(ratios, n);
         Arrays.sort(sorted);
-        return sorted[Math.max(0, Math.min(n - 1, (int) Math.ceil(0.99 * n) - 1))];
+        return sorted[rank(n, 0.99)];
+    }
+
+    /** The index of the {@code q} quantile in {@code n} sorted values (nearest rank). */
+    private static int rank(int n, double q) {
+        return Math.max(0, Math.min(n - 1, (int) Math.ceil(q * n) - 1));
     }
 
     private static double percentile(long[] sorted, double q) {
         if (sorted.length == 0) {
             return Double.NaN;
         }
-        int i = (int) Math.ceil(q * sorted.length) - 1;
-        return sorted[Math.max(0, Math.min(sorted.length - 1, i))] / 1e6;
+        return sorted[rank(sorted.length, q)] / 1e6;
     }
 
     /** The server's batch-size sum and count for the model, or NaN if /metrics cannot be read. */
