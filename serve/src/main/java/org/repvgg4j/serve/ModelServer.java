@@ -142,19 +142,50 @@ public final class ModelServer implements AutoCloseable {
     /** Every failure as a status and a JSON {@code {"error"}}, mapped once. */
     private void errors(RoutesConfig r) {
         r.exception(ApiError.class, (e, ctx) -> {
+            if (e.status() == 413) {
+                discardBody(ctx);
+            }
             e.headers().forEach(ctx::header);
             error(ctx, e.status(), e.getMessage());
         });
-        r.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
-            case 404 -> "no route " + ctx.method() + " " + ctx.path() + " (see docs/serving.md)";
-            case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();
-            case 413 -> "the body is larger than " + options.maxBodyBytes() + " bytes (--max-body-mb)";
-            default -> e.getMessage();
-        }));
+        r.exception(HttpResponseException.class, (e, ctx) -> {
+            if (e.getStatus() == 413) {
+                discardBody(ctx);
+            }
+            error(ctx, e.getStatus(), switch (e.getStatus()) {
+                case 404 -> "no route " + ctx.method() + " " + ctx.path() + " (see docs/serving.md)";
+                case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();
+                case 413 -> "the body is larger than " + options.maxBodyBytes() + " bytes (--max-body-mb)";
+                default -> e.getMessage();
+            });
+        });
         r.exception(Exception.class, (e, ctx) -> {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal error: " + e);
         });
+    }
+
+    /**
+     * Reads and drops the rest of a refused body, up to four times the limit, so that the answer is
+     * sent to a client that has finished sending: closing a connection with unread bytes in it resets
+     * it, and the client may then never see the 413. A body larger still is not worth the read: the
+     * answer says Connection: close and the client may see a reset instead.
+     */
+    private void discardBody(Context ctx) {
+        long budget = 4 * options.maxBodyBytes();
+        byte[] sink = new byte[64 * 1024];
+        try {
+            var in = ctx.req().getInputStream();
+            for (int n; budget > 0 && (n = in.read(sink, 0, (int) Math.min(sink.length, budget))) >= 0; ) {
+                budget -= n;
+            }
+        } catch (IOException | IllegalStateException e) {
+            LOG.debug("could not read the rest of a refused body: {}", e.toString());
+            budget = 0;
+        }
+        if (budget <= 0) {
+            ctx.header("Connection", "close");
+        }
     }
 
     private static void error(Context ctx, int status, String message) {

@@ -233,6 +233,23 @@ class ModelServerTest {
         }
     }
 
+    /**
+     * A body over the limit is refused before it is used, but the client is still sending it; the
+     * 413 must reach the client every time rather than be lost to a connection closed under it.
+     */
+    @Test
+    void everyOversizedBodyGetsIts413AndTheConnectionStaysUsable() throws Exception {
+        byte[] big = new byte[300_000];
+        for (int i = 0; i < 150; i++) {
+            Http.Answer declared = http.post("/predictions/tiny", big, "image/png");
+            assertThat(declared.status()).as("try %d, with Content-Length", i).isEqualTo(413);
+            Http.Answer chunked = http.send(http.request("/predictions/tiny").header("Content-Type", "image/png")
+                    .POST(java.net.http.HttpRequest.BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(big))));
+            assertThat(chunked.status()).as("try %d, chunked", i).isEqualTo(413);
+        }
+        assertThat(http.get("/v2/health/ready").status()).isEqualTo(200);
+    }
+
     @Test
     void badInputsGetA4xxThatSaysWhatWasWrongAndTheServerKeepsServing() throws Exception {
         byte[] png = Files.readAllBytes(images.get(0));
