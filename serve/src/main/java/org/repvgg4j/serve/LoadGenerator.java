@@ -48,11 +48,14 @@ public final class LoadGenerator implements AutoCloseable {
      * What a run measured. Latencies in milliseconds; {@code meanBatch} NaN if the server's metrics were
      * unreadable. {@code forwardMs}: the mean forward pass of the batch each answered image rode in (a
      * batch of n counted n times); {@code p99OverForward}: the 99th percentile over answered images of
-     * latency divided by that image's own batch's forward pass (NaN if no answer said).
+     * latency divided by that image's own batch's forward pass (NaN if no answer said);
+     * {@code serverP99}: the 99th percentile of the server's own time per answered request (its
+     * {@code timings_ms.total}, from the request's arrival to its answer), so that the part of the
+     * latency spent outside the server (sending, reading, waiting for a core) shows as the difference.
      */
     public record Report(int clients, int requests, double seconds, double imagesPerSecond, double p50, double p95,
             double p99, Map<Integer, Integer> byStatus, Map<String, Integer> failures, double meanBatch,
-            double forwardMs, double p99OverForward) {
+            double forwardMs, double p99OverForward, double serverP99) {
 
         public int ok() {
             return byStatus.getOrDefault(200, 0);
@@ -61,9 +64,10 @@ public final class LoadGenerator implements AutoCloseable {
         @Override
         public String toString() {
             return String.format("%d clients, %d requests in %.2f s: %.1f images/s; latency ms p50 %.2f p95 %.2f p99 %.2f;"
-                    + " status %s%s; mean batch %.2f; forward per batch %.2f ms; p99 of latency / own batch's forward %.2f",
+                    + " status %s%s; mean batch %.2f; forward per batch %.2f ms; p99 of latency / own batch's forward %.2f;"
+                    + " server's own p99 %.2f ms",
                     clients, requests, seconds, imagesPerSecond, p50, p95, p99, byStatus,
-                    failures.isEmpty() ? "" : "; failed " + failures, meanBatch, forwardMs, p99OverForward);
+                    failures.isEmpty() ? "" : "; failed " + failures, meanBatch, forwardMs, p99OverForward, serverP99);
         }
     }
 
@@ -99,6 +103,8 @@ public final class LoadGenerator implements AutoCloseable {
         long[] latencies = new long[requests];
         double[] forwardMs = new double[requests];
         Arrays.fill(forwardMs, Double.NaN);
+        double[] serverMs = new double[requests];
+        Arrays.fill(serverMs, Double.NaN);
         Map<Integer, AtomicInteger> byStatus = new ConcurrentHashMap<>();
         Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
         AtomicLong images = new AtomicLong();
@@ -112,6 +118,7 @@ public final class LoadGenerator implements AutoCloseable {
                         Answer answer = send(this.images.get(i % this.images.size()), failures);
                         latencies[i] = System.nanoTime() - t0;
                         forwardMs[i] = answer.forwardMs();
+                        serverMs[i] = answer.serverMs();
                         byStatus.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
                         if (answer.status() == 200) {
                             images.incrementAndGet();
@@ -137,11 +144,16 @@ public final class LoadGenerator implements AutoCloseable {
         return new Report(clients, requests, seconds, images.get() / seconds, percentile(sorted, 0.50),
                 percentile(sorted, 0.95), percentile(sorted, 0.99), statuses, failed,
                 batches > 0 ? (after[0] - before[0]) / batches : Double.NaN, mean(forwardMs),
-                p99OverForward(latencies, forwardMs));
+                p99OverForward(latencies, forwardMs), p99(serverMs));
     }
 
-    /** One answer: its status (-1 if none came) and its batch's forward pass in ms (NaN if it did not say). */
-    private record Answer(int status, double forwardMs) {}
+    /**
+     * One answer: its status (-1 if none came), its batch's forward pass and the server's own time for
+     * it, in ms (NaN if it did not say).
+     */
+    private record Answer(int status, double forwardMs, double serverMs) {
+        static final Answer NONE = new Answer(-1, Double.NaN, Double.NaN);
+    }
 
     /** Sends one image; a failure to get any answer is counted in {@code failures} by its exception. */
     private Answer send(byte[] image, Map<String, AtomicInteger> failures) {
@@ -152,24 +164,35 @@ public final class LoadGenerator implements AutoCloseable {
             return client.execute(post, response -> {
                 String body = response.getEntity() == null ? ""
                         : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
-                return new Answer(response.getCode(), response.getCode() == 200 ? forwardMs(body) : Double.NaN);
+                return response.getCode() == 200 ? timings(body) : new Answer(response.getCode(), Double.NaN, Double.NaN);
             });
         } catch (IOException e) {
             failures.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger()).incrementAndGet();
-            return new Answer(-1, Double.NaN);
+            return Answer.NONE;
         }
     }
 
-    /** The first prediction's {@code timings_ms.inference}: the forward pass of the batch it ran in. */
-    private static double forwardMs(String body) {
+    /**
+     * A 200's first prediction's {@code timings_ms}: {@code inference}, the forward pass of the batch it
+     * ran in, and {@code total}, the server's time for the request.
+     */
+    private static Answer timings(String body) {
         try {
-            JsonObject first = JsonParser.parseString(body).getAsJsonObject().getAsJsonArray("predictions")
-                    .get(0).getAsJsonObject();
-            JsonElement inference = first.getAsJsonObject("timings_ms").get("inference");
-            return inference == null ? Double.NaN : inference.getAsDouble();
+            JsonObject timings = JsonParser.parseString(body).getAsJsonObject().getAsJsonArray("predictions")
+                    .get(0).getAsJsonObject().getAsJsonObject("timings_ms");
+            return new Answer(200, millis(timings.get("inference")), millis(timings.get("total")));
         } catch (RuntimeException e) {
-            return Double.NaN;
+            return new Answer(200, Double.NaN, Double.NaN);
         }
+    }
+
+    private static double millis(JsonElement value) {
+        return value == null ? Double.NaN : value.getAsDouble();
+    }
+
+    private static double p99(double[] values) {
+        double[] sorted = Arrays.stream(values).filter(v -> !Double.isNaN(v)).sorted().toArray();
+        return sorted.length == 0 ? Double.NaN : sorted[rank(sorted.length, 0.99)];
     }
 
     private void authorize(HttpUriRequestBase request) {
