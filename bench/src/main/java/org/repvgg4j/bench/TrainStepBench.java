@@ -12,6 +12,7 @@ import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
 import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -52,6 +53,33 @@ public final class TrainStepBench {
         void before(int step) throws IOException;
 
         void after(int step, double millis) throws IOException;
+
+        /**
+         * This pacer, and libtorch's operator profiler over the timed steps: started before step
+         * {@code warmup}, stopped after step {@code warmup + iterations - 1}, written to {@code trace}
+         * as a Chrome trace (one event per operator call, with its input shapes). The profiler's own
+         * cost is in those steps' times.
+         */
+        default Pacer profiling(int warmup, int iterations, Path trace) {
+            Pacer inner = this;
+            return new Pacer() {
+                @Override
+                public void before(int step) throws IOException {
+                    inner.before(step);
+                    if (step == warmup) {
+                        JniUtils.startProfile(false, true, false);
+                    }
+                }
+
+                @Override
+                public void after(int step, double millis) throws IOException {
+                    if (step == warmup + iterations - 1) {
+                        JniUtils.stopProfile(trace.toAbsolutePath().toString());
+                    }
+                    inner.after(step, millis);
+                }
+            };
+        }
     }
 
     /** Where a step's time went: median milliseconds of the forward pass with the loss, the backward pass, and the update. */

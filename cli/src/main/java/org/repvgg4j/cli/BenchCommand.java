@@ -137,6 +137,11 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                     + " (tools/compare_training_speed.py)")
     boolean lockstep;
 
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "--train-step: also record libtorch's operator profiler over the timed steps into FILE"
+                    + " (Chrome trace JSON; tools/compare_training_ops.py sums it per operator)")
+    Path trace;
+
     @Option(names = "--freeze-through", paramLabel = "STAGE",
             description = "--train-step: with the stem and stages up to STAGE frozen, as train --freeze-through")
     String freezeThrough;
@@ -156,6 +161,9 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         Set<Precision> precisions = precisions();
         if (freezeThrough != null && !trainStep) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--freeze-through applies to --train-step only");
+        }
+        if (trace != null && !trainStep) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--trace records --train-step runs only");
         }
         if (lockstep && !trainStep) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--lockstep paces --train-step runs only");
@@ -205,7 +213,7 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             };
             if (trainStep) {
-                new TrainStepTimings(run, classes, freezeThrough, lockstep ? System.in : null, convolutions)
+                new TrainStepTimings(run, classes, freezeThrough, lockstep ? System.in : null, trace, convolutions)
                         .time(networks.stream().map(n -> (RepVggSpec) n).toList(), record);
             } else {
                 List<TimedNetwork> nets = timedNetworks(networks, forms, manager);

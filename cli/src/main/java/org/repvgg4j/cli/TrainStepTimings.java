@@ -3,6 +3,7 @@ package org.repvgg4j.cli;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.TreeSet;
 import java.util.function.Consumer;
@@ -24,18 +25,22 @@ final class TrainStepTimings {
     private final int classes;
     private final String freezeThrough;
     private final InputStream lockstepInput;
+    private final Path trace;
     private final ConvolutionStrategy convolutions;
 
     /**
      * {@code lockstepInput}: each step (warm-up included) waits for a line from it; null: steps run
-     * freely. {@code convolutions}: as {@link #chooseConvolutions} chose.
+     * freely. {@code trace}: where libtorch's operator profile of the timed steps goes (null: none;
+     * with several networks or batch sizes, the last one's). {@code convolutions}: as
+     * {@link #chooseConvolutions} chose.
      */
-    TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput,
+    TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput, Path trace,
             ConvolutionStrategy convolutions) {
         this.run = run;
         this.classes = classes;
         this.freezeThrough = freezeThrough;
         this.lockstepInput = lockstepInput;
+        this.trace = trace;
         this.convolutions = convolutions;
     }
 
@@ -56,9 +61,13 @@ final class TrainStepTimings {
         for (RepVggSpec arch : archs) {
             for (int batch : run.batches()) {
                 run.progress("timing RepVGG-%s training steps, batch %d ...%n", arch.name(), batch);
+                TrainStepBench.Pacer pacer = lockstepInput != null ? new LineLockstep(lockstepInput, run.out())
+                        : TrainStepBench.Pacer.NONE;
+                if (trace != null) {
+                    pacer = pacer.profiling(run.warmup(), run.iterations(), trace);
+                }
                 results.accept(TrainStepBench.run(arch, classes, batch, run.imageSize(),
-                        RepVgg.lastFrozenStage(freezeThrough), run.warmup(), run.iterations(),
-                        lockstepInput != null ? new LineLockstep(lockstepInput, run.out()) : TrainStepBench.Pacer.NONE,
+                        RepVgg.lastFrozenStage(freezeThrough), run.warmup(), run.iterations(), pacer,
                         convolutions, p -> run.progress("RepVGG-%s batch %d, median per step: forward and loss %.1f ms,"
                                 + " backward %.1f ms, update %.1f ms%n", arch.name(), batch, p.forwardMs(), p.backwardMs(),
                                 p.updateMs())));

@@ -10,11 +10,14 @@ import com.google.gson.JsonParser;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.repvgg4j.cli.CommandsTest.Run;
 
-/** {@code repvgg bench --train-step --lockstep}: the steps another program takes turns with. */
+/** {@code repvgg bench --train-step --lockstep}: the steps another program takes turns with; and {@code --trace}. */
 class BenchLockstepTest {
 
     private static final String TINY = "depths=1,2,1,1;widths=0.25,0.25,0.25,0.25";
@@ -62,6 +65,44 @@ class BenchLockstepTest {
         assertThat(run.exit()).isNotZero();
         assertThat(run.out()).startsWith("lockstep 0 ");
         assertThat(run.err()).contains("--lockstep: standard input ended before step 1");
+    }
+
+    /** The operator calls named {@code name} in a Chrome trace that {@code --trace} wrote. */
+    private static long calls(Path trace, String name) throws java.io.IOException {
+        JsonArray events = JsonParser.parseString(Files.readString(trace)).getAsJsonArray();
+        long n = 0;
+        for (var e : events) {
+            if (e.isJsonObject() && name.equals(e.getAsJsonObject().get("name").getAsString())) {
+                n++;
+            }
+        }
+        return n;
+    }
+
+    @Test
+    void traceRecordsTheOperatorsOfTheTimedStepsOnly(@TempDir Path tmp) throws Exception {
+        Path one = tmp.resolve("one.json");
+        Path two = tmp.resolve("two.json");
+        List<String> args = new java.util.ArrayList<>(List.of(trainSteps("--trace", one.toString())));
+        args.set(args.indexOf("--iterations") + 1, "1");
+        Run first = repvgg(args.toArray(String[]::new));
+        Run second = repvgg(trainSteps("--trace", two.toString()));
+
+        assertThat(first.exit()).as(first.err()).isZero();
+        assertThat(second.exit()).as(second.err()).isZero();
+        long perStep = calls(one, "aten::convolution_backward");
+        assertThat(perStep).isGreaterThan(0);
+        // One warm-up step in both runs: a trace that also held it would not double.
+        assertThat(calls(two, "aten::convolution_backward")).isEqualTo(2 * perStep);
+    }
+
+    @Test
+    void traceRecordsTrainingStepsOnly(@TempDir Path tmp) {
+        Run run = repvgg("bench", "--arch", TINY, "--form", "deploy", "--trace", tmp.resolve("t.json").toString(),
+                "--gemm-size", "0");
+
+        assertThat(run.exit()).isNotZero();
+        assertThat(run.err()).contains("--trace records --train-step runs only");
     }
 
     @Test
