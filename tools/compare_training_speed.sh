@@ -2,7 +2,8 @@
 # Training speed, ours vs PyTorch 1.13 (Debian's python3-torch), in one run on this machine:
 # RepVGG-A0 train form, full training steps (forward, loss, backward, Nesterov SGD) on a fixed
 # random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64 (CONFIGS="64x32 32x48" for
-# others: batch x input size). Prints img/s, ratios and PyTorch's time per phase:
+# others: batch x input size), CLASSES classes (1000, ImageNet's head; the parity runs' sets have 10).
+# Prints img/s, ratios and PyTorch's time per phase:
 # ROUNDS (3) rounds, and the median round's ratio with the range. In each round the two take turns
 # step by step (one step each, the one going first swapping every step), so both meet the same
 # moments of a shared machine's load; back-to-back runs of each met different loads and swung by
@@ -24,7 +25,7 @@ run() {  # batch size warmup iterations; ROUNDS rounds of the two taking turns s
   for round in $(seq 1 "$rounds"); do
     # PyTorch drives: ours runs a step, then PyTorch, and so on (compare_training_speed.py --ours).
     mapfile -t pair < <(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py \
-        --batch "$1" --size "$2" --warmup "$3" --iterations "$4" --threads "$threads" \
+        --batch "$1" --size "$2" --warmup "$3" --iterations "$4" --threads "$threads" --classes "${CLASSES:-1000}" \
         --ours env GLIBC_TUNABLES="$GLIBC_TUNABLES" REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" \
         "$here/repvgg" bench --train-step --arch A0 | grep '^{')
     echo "round $round ours:    ${pair[0]}"
