@@ -3,7 +3,8 @@
 #   throughput  offline `repvgg batch` against `repvgg serve` driven by `repvgg bench serve` at 1, 8, 32
 #               and 64 concurrent clients, on the same images, A0 deploy at SIZES (default: the demo's 48
 #               and 224); with the server's mean batch and mean forward pass per batch from /metrics.
-#   overload    clients = 4 x --max-queue against a server with --max-batch 8 --max-queue 32: answers by status.
+#   overload    clients = 4 x --max-queue against a server with --max-batch 8 --max-queue 32: answers by status,
+#               with clients that ask again at once after a 503 and with clients that honour Retry-After.
 #   memory      the server's resident memory (VmRSS, sampled every second) over REQUESTS (100,000) requests.
 # Usage: tools/bench_serve.sh [throughput|overload|memory|all]   (WORK=/tmp/... SIZES="48 224" ENGINE=...)
 set -euo pipefail
@@ -85,11 +86,14 @@ print("offline repvgg batch: %.1f img/s (%d images, %.1f s, engine %s)" % (e["im
 overload() {
   images
   deploy_model "$work/a0-48" 48
-  echo "== overload: A0 deploy 48x48, --max-batch 8 --max-queue 32, 128 clients"
-  start_server "$work/a0-48" --max-batch 8 --max-queue 32
-  repvgg bench serve --url "$url" --model a0 --images "$work/images.txt" --clients 128 --requests 20000 --warmup 200
-  curl -s "${url}metrics" | grep -E '^repvgg_(requests|rejected)_total' || true
-  stop_server
+  # Clients that ask again at once after a 503, then clients that wait as its Retry-After says.
+  for retry in "" --honour-retry-after; do
+    echo "== overload: A0 deploy 48x48, --max-batch 8 --max-queue 32, 128 clients ${retry:-(asking again at once)}"
+    start_server "$work/a0-48" --max-batch 8 --max-queue 32
+    repvgg bench serve --url "$url" --model a0 --images "$work/images.txt" --clients 128 --requests 20000 --warmup 200 $retry
+    curl -s "${url}metrics" | grep -E '^repvgg_(requests|rejected)_total' || true
+    stop_server
+  done
 }
 
 memory() {

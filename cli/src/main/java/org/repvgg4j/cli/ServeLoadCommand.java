@@ -43,6 +43,11 @@ final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--token-file", paramLabel = "FILE", description = "the server's bearer token file")
     Path tokenFile;
 
+    @Option(names = "--honour-retry-after",
+            description = "after a 503, a client waits the seconds its Retry-After says before asking again"
+                    + " (default: at once, as a client that hammers)")
+    boolean honourRetryAfter;
+
     @Override
     public Integer call() throws Exception {
         String token = tokenFile == null ? null
@@ -50,10 +55,10 @@ final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
         String base = url.toString().endsWith("/") ? url.toString() : url + "/";
         try (LoadGenerator load = new LoadGenerator(URI.create(base), model, token, imagePaths())) {
             if (warmup > 0) {
-                load.run(Math.max(clients.get(0), 1), warmup);
+                load.run(Math.max(clients.get(0), 1), warmup, honourRetryAfter);
             }
             for (int n : clients) {
-                LoadGenerator.Report report = load.run(n, requests);
+                LoadGenerator.Report report = load.run(n, requests, honourRetryAfter);
                 out().println(report);
             }
         }

@@ -46,7 +46,7 @@ class ServeCommandTest {
             Path images = Path.of("../examples/fashion-mnist/bag").toAbsolutePath();
             CommandsTest.Run load = repvgg("bench", "serve", "--url", url.group(1), "--model", "tiny", "--images",
                     images.toString(), "--clients", "1,4", "--requests", "40", "--warmup", "4", "--token-file",
-                    token.toString());
+                    token.toString(), "--honour-retry-after");
             assertThat(load.exit()).as(load.err()).isZero();
             List<String> reports = load.out().lines().toList();
             assertThat(reports).hasSize(2);

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
@@ -28,6 +29,7 @@ import org.apache.hc.client5.http.impl.classic.HttpClients;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManager;
 import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 import org.apache.hc.core5.util.Timeout;
@@ -37,7 +39,9 @@ import org.apache.hc.core5.util.Timeout;
  * {@code POST /predictions/{model}} as soon as its last answer came, until {@code requests} have been
  * sent; then it stops. Reports throughput, latency percentiles, answers by status and the mean batch
  * size the server formed meanwhile (from its {@code /metrics}); and, from each answer's own timings,
- * the forward pass of the batch each image rode in, so latency can be read as a multiple of it.
+ * the forward pass of the batch each image rode in, so latency can be read as a multiple of it. A
+ * client that gets a 503 asks again at once, or, with {@code honourRetryAfter}, after the seconds its
+ * {@code Retry-After} says, as a well-behaved client would.
  */
 public final class LoadGenerator implements AutoCloseable {
 
@@ -98,6 +102,11 @@ public final class LoadGenerator implements AutoCloseable {
     }
 
     public Report run(int clients, int requests) throws InterruptedException {
+        return run(clients, requests, false);
+    }
+
+    /** As {@link #run(int, int)}; with {@code honourRetryAfter} each client waits as a 503's {@code Retry-After} says. */
+    public Report run(int clients, int requests, boolean honourRetryAfter) throws InterruptedException {
         double[] before = batchTotals();
         AtomicInteger next = new AtomicInteger();
         long[] latencies = new long[requests];
@@ -122,8 +131,12 @@ public final class LoadGenerator implements AutoCloseable {
                         byStatus.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
                         if (answer.status() == 200) {
                             images.incrementAndGet();
+                        } else if (honourRetryAfter && answer.retryAfterSeconds() > 0) {
+                            Thread.sleep(TimeUnit.SECONDS.toMillis(answer.retryAfterSeconds()));
                         }
                     }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt(); // the run is being stopped: this client stops
                 } finally {
                     done.countDown();
                 }
@@ -149,10 +162,10 @@ public final class LoadGenerator implements AutoCloseable {
 
     /**
      * One answer: its status (-1 if none came), its batch's forward pass and the server's own time for
-     * it, in ms (NaN if it did not say).
+     * it, in ms (NaN if it did not say), and its {@code Retry-After} in seconds (0 if none).
      */
-    private record Answer(int status, double forwardMs, double serverMs) {
-        static final Answer NONE = new Answer(-1, Double.NaN, Double.NaN);
+    private record Answer(int status, double forwardMs, double serverMs, long retryAfterSeconds) {
+        static final Answer NONE = new Answer(-1, Double.NaN, Double.NaN, 0);
     }
 
     /** Sends one image; a failure to get any answer is counted in {@code failures} by its exception. */
@@ -164,7 +177,11 @@ public final class LoadGenerator implements AutoCloseable {
             return client.execute(post, response -> {
                 String body = response.getEntity() == null ? ""
                         : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8);
-                return response.getCode() == 200 ? timings(body) : new Answer(response.getCode(), Double.NaN, Double.NaN);
+                if (response.getCode() == 200) {
+                    return timings(body);
+                }
+                Header retryAfter = response.getFirstHeader("Retry-After");
+                return new Answer(response.getCode(), Double.NaN, Double.NaN, seconds(retryAfter));
             });
         } catch (IOException e) {
             failures.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger()).incrementAndGet();
@@ -180,9 +197,21 @@ public final class LoadGenerator implements AutoCloseable {
         try {
             JsonObject timings = JsonParser.parseString(body).getAsJsonObject().getAsJsonArray("predictions")
                     .get(0).getAsJsonObject().getAsJsonObject("timings_ms");
-            return new Answer(200, millis(timings.get("inference")), millis(timings.get("total")));
+            return new Answer(200, millis(timings.get("inference")), millis(timings.get("total")), 0);
         } catch (RuntimeException e) {
-            return new Answer(200, Double.NaN, Double.NaN);
+            return new Answer(200, Double.NaN, Double.NaN, 0);
+        }
+    }
+
+    /** A {@code Retry-After} of whole seconds (the form this server sends), at most a minute; 0 if absent or a date. */
+    private static long seconds(Header retryAfter) {
+        if (retryAfter == null) {
+            return 0;
+        }
+        try {
+            return Math.min(60, Math.max(0, Long.parseLong(retryAfter.getValue().trim())));
+        } catch (NumberFormatException e) {
+            return 0;
         }
     }
 

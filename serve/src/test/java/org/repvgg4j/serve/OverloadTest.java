@@ -98,6 +98,42 @@ class OverloadTest {
     }
 
     @Test
+    void aLoadGeneratorThatHonoursRetryAfterWaitsAsToldAndIsThenServed() throws Exception {
+        Gate gate = new Gate();
+        try (ModelServer server = ModelServer.start(options().maxBatch(1).maxQueue(1).timeoutMs(60_000).build(), gate);
+                LoadGenerator load = new LoadGenerator(server.uri(), "tiny", null, images.subList(2, 3))) {
+            Http http = new Http(server.uri());
+            CompletableFuture<Http.Answer> held = postAsync(http, images.get(0));
+            assertThat(gate.entered.await(30, TimeUnit.SECONDS)).isTrue();
+            CompletableFuture<Http.Answer> queued = postAsync(http, images.get(1));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (gauge(http, "repvgg_queue_depth{model=\"tiny\"}") < 1 && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            CompletableFuture<LoadGenerator.Report> run = CompletableFuture.supplyAsync(() -> {
+                try {
+                    return load.run(1, 3, true);
+                } catch (InterruptedException e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            String refusals = "repvgg_rejected_total{model=\"tiny\",reason=\"queue_full\"}";
+            while (!(gauge(http, refusals) >= 1) && System.nanoTime() < until) {
+                Thread.sleep(20);
+            }
+            long refused = System.nanoTime();
+            gate.open(); // the client is waiting out its Retry-After; the server drains meanwhile
+
+            LoadGenerator.Report report = run.get(60, TimeUnit.SECONDS);
+            assertThat(report.byStatus()).containsExactlyInAnyOrderEntriesOf(java.util.Map.of(503, 1, 200, 2));
+            assertThat(TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - refused)).as("waited the Retry-After")
+                    .isGreaterThanOrEqualTo(900);
+            assertThat(held.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+            assertThat(queued.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+        }
+    }
+
+    @Test
     void aFullQueueAnswers503WithRetryAfterAtOnceAndEveryAcceptedRequestGetsItsAnswer() throws Exception {
         Gate gate = new Gate();
         int queue = 4;
