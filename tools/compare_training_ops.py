@@ -18,6 +18,7 @@ import argparse
 import collections
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -105,9 +106,8 @@ def main():
     for line in ours(args, ours_trace):
         print("ours:", line)
     phases = pytorch(args, torch_trace)
-    med = lambda xs: sorted(xs)[len(xs) // 2]
     print("PyTorch: median per step: forward and loss %.1f ms, backward %.1f ms, update %.1f ms"
-          % tuple(med([p[i] for p in phases]) for i in range(3)))
+          % tuple(statistics.median(p[i] for p in phases) for i in range(3)))
 
     n = args.iterations
     a, a_calls = self_times(ours_trace)

@@ -142,23 +142,15 @@ public final class ModelServer implements AutoCloseable {
     /** Every failure as a status and a JSON {@code {"error"}}, mapped once. */
     private void errors(RoutesConfig r) {
         r.exception(ApiError.class, (e, ctx) -> {
-            if (e.status() == 413) {
-                discardBody(ctx);
-            }
             e.headers().forEach(ctx::header);
             error(ctx, e.status(), e.getMessage());
         });
-        r.exception(HttpResponseException.class, (e, ctx) -> {
-            if (e.getStatus() == 413) {
-                discardBody(ctx);
-            }
-            error(ctx, e.getStatus(), switch (e.getStatus()) {
-                case 404 -> "no route " + ctx.method() + " " + ctx.path() + " (see docs/serving.md)";
-                case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();
-                case 413 -> "the body is larger than " + options.maxBodyBytes() + " bytes (--max-body-mb)";
-                default -> e.getMessage();
-            });
-        });
+        r.exception(HttpResponseException.class, (e, ctx) -> error(ctx, e.getStatus(), switch (e.getStatus()) {
+            case 404 -> "no route " + ctx.method() + " " + ctx.path() + " (see docs/serving.md)";
+            case 405 -> "method " + ctx.method() + " is not allowed on " + ctx.path();
+            case 413 -> "the body is larger than " + options.maxBodyBytes() + " bytes (--max-body-mb)";
+            default -> e.getMessage();
+        }));
         r.exception(Exception.class, (e, ctx) -> {
             LOG.error("{} {} failed", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal error: " + e);
@@ -188,7 +180,11 @@ public final class ModelServer implements AutoCloseable {
         }
     }
 
-    private static void error(Context ctx, int status, String message) {
+    /** The answer to every failure; a 413's refused body is read off first ({@link #discardBody}). */
+    private void error(Context ctx, int status, String message) {
+        if (status == 413) {
+            discardBody(ctx);
+        }
         ctx.status(status).json(new Answers.Error(message));
     }
 
