@@ -174,7 +174,7 @@ class TrainingStepsParityTest {
     }
 
     /** The largest relative difference seen per quantity, and where. */
-    private static final class Worst {
+    static final class Worst {
         private record Seen(double relative, String where) {}
 
         private final Map<String, Seen> byQuantity = new LinkedHashMap<>();

@@ -33,7 +33,7 @@ import org.bytedeco.javacpp.Loader;
  * instruction-set cap that {@code ONEDNN_MAX_CPU_ISA} puts on libtorch's oneDNN is lifted for it:
  * every network it runs is checked against DJL's output when it is opened ({@code Classifier}).
  */
-final class Dnnl {
+public final class Dnnl {
 
     private static dnnl_engine engine;
     private static dnnl_stream stream;
@@ -60,7 +60,7 @@ final class Dnnl {
     private Dnnl() {}
 
     /** Runs {@code work} on the oneDNN thread and returns its result; its exceptions are rethrown here. */
-    static <T> T onItsThread(Callable<T> work) {
+    public static <T> T onItsThread(Callable<T> work) {
         if (Thread.currentThread() == onednnThread) {
             return call(work);
         }
@@ -94,7 +94,7 @@ final class Dnnl {
     }
 
     /** The CPU engine, created on first use (which loads the native libraries). */
-    static synchronized dnnl_engine engine() {
+    public static synchronized dnnl_engine engine() {
         if (engine == null) {
             // Before any kernel is generated, or the cap set for libtorch would apply here too.
             dnnl_set_max_cpu_isa(dnnl_cpu_isa_all);
@@ -109,7 +109,7 @@ final class Dnnl {
     }
 
     /** The stream primitives execute on (in order, on the calling thread). */
-    static synchronized dnnl_stream stream() {
+    public static synchronized dnnl_stream stream() {
         engine();
         return stream;
     }
@@ -120,7 +120,7 @@ final class Dnnl {
      * through that runtime's {@code omp_set_num_threads}, found by JNA in the library the JavaCPP
      * loader extracted.
      */
-    static void useThreads(int threads) {
+    public static void useThreads(int threads) {
         if (Integer.valueOf(threads).equals(THREADS.get())) {
             return;
         }
@@ -151,7 +151,7 @@ final class Dnnl {
     }
 
     /** Throws, naming {@code what}, unless {@code status} is success. */
-    static void check(int status, String what) {
+    public static void check(int status, String what) {
         if (status != dnnl_success) {
             throw new IllegalStateException("oneDNN: " + what + " failed (" + describe(status) + ")");
         }
