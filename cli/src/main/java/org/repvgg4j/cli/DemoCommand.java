@@ -38,6 +38,7 @@ import org.repvgg4j.platform.CpuFeatures;
 import org.repvgg4j.platform.OneDnnIsa;
 import org.repvgg4j.train.Recipe;
 import org.repvgg4j.train.TrainSettings;
+import org.repvgg4j.train.TrainingEngine;
 import org.repvgg4j.train.TrainingRun;
 import org.repvgg4j.weights.LoadedModel;
 import org.repvgg4j.weights.ModelDirectory;
@@ -116,7 +117,7 @@ final class DemoCommand extends Subcommand implements Callable<Integer> {
                         split.resolve("annotations.txt"))
                 .arch(arch.name()).imageSize(imageSize).epochs(epochs).lr(LEARNING_RATE).warmupEpochs(WARMUP_EPOCHS)
                 .cropScale(MIN_CROP_SCALE, Recipe.MAX_CROP_SCALE).cropRatio(EVAL_CROP_RATIO).build();
-        TrainingRun.Result trained = TrainCommand.train(run, settings, false, out(), err(), quiet);
+        TrainingRun.Result trained = TrainCommand.train(run, settings, TrainingEngine.AUTO, false, out(), err(), quiet);
 
         step("3/5 convert: best epoch (%d) folded into one 3x3 conv per block -> %s", trained.best().epoch(),
                 run.resolve("deploy"));

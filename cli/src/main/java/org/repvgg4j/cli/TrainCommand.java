@@ -15,6 +15,7 @@ import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.train.EpochMetrics;
 import org.repvgg4j.train.Recipe;
 import org.repvgg4j.train.TrainSettings;
+import org.repvgg4j.train.TrainingEngine;
 import org.repvgg4j.train.TrainingRun;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -140,6 +141,11 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no progress and no line per epoch: errors and the final result only")
     boolean quiet;
 
+    @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
+            description = "what computes the training steps: onednn (one oneDNN graph, faster), pytorch (libtorch through "
+                    + "DJL; every option), or auto: onednn unless an option needs pytorch (default: ${DEFAULT-VALUE})")
+    String engine;
+
     @Override
     public Integer call() throws Exception {
         if ((fresh == null) == (resume == null)) {
@@ -154,7 +160,8 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
             runDir = fresh.out;
             settings = settingsOf(fresh);
         }
-        TrainingRun.Result result = train(runDir, settings, resume != null, out(), err(), quiet);
+        TrainingRun.Result result = train(runDir, settings, TrainingEngine.parse(engine), resume != null, out(), err(),
+                quiet);
         out().printf(Locale.ROOT, "best val top-1 %.4f (epoch %d); deploy model in %s%n",
                 result.best().valTop1(), result.best().epoch(), runDir.resolve("deploy"));
         return 0;
@@ -186,8 +193,8 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
      * Reads and checks the lists (all problems before any training), then trains: on a terminal with a
      * progress bar per epoch, elsewhere with one line per epoch, with {@code quiet} without either.
      */
-    static TrainingRun.Result train(Path runDir, TrainSettings settings, boolean resume, java.io.PrintWriter out,
-            java.io.PrintWriter err, boolean quiet) throws IOException {
+    static TrainingRun.Result train(Path runDir, TrainSettings settings, TrainingEngine engine, boolean resume,
+            java.io.PrintWriter out, java.io.PrintWriter err, boolean quiet) throws IOException {
         Path classFile = Path.of(settings.classFile());
         ClassIndex classes = ClassIndex.read(classFile);
         List<Sample> train = samples(Path.of(settings.trainList()), classes, classFile);
@@ -204,7 +211,8 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
                 settings.imageSize(), settings.batchSize(), val.size()));
         TrainingConvolutions convolutions = ConvolutionChoice.applyFor(workloads, err);
         ProgressLine bar = ProgressLine.of(err, quiet);
-        return TrainingRun.run(runDir, settings, convolutions, classes, train, val, resume, new TrainingRun.Listener() {
+        return TrainingRun.run(runDir, settings, convolutions, engine, classes, train, val, resume,
+                new TrainingRun.Listener() {
             @Override
             public void batch(int epoch, int batch, int batches, double loss, double imagesPerSecond) {
                 if (bar.style() != ProgressLine.Style.REDRAW) {

@@ -93,10 +93,12 @@ public final class TrainingRun {
     private final ConvolutionStrategy convolutions;
     private final Listener listener;
     private final boolean resume;
+    private final TrainingEngine engine;
 
-    private TrainingRun(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, ClassIndex classes,
-            Listener listener, boolean resume) {
+    private TrainingRun(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, TrainingEngine engine,
+            ClassIndex classes, Listener listener, boolean resume) {
         this.resume = resume;
+        this.engine = engine;
         this.runDir = runDir;
         this.settings = settings;
         this.convolutions = convolutions;
@@ -112,21 +114,28 @@ public final class TrainingRun {
     public static Result run(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, ClassIndex classes,
             List<Sample> train,
             List<Sample> val, boolean resume, Listener listener) throws IOException {
+        return run(runDir, settings, convolutions, TrainingEngine.AUTO, classes, train, val, resume, listener);
+    }
+
+    /** As {@link #run(Path, TrainSettings, ConvolutionStrategy, ClassIndex, List, List, boolean, Listener)}, on {@code engine}. */
+    public static Result run(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions, TrainingEngine engine,
+            ClassIndex classes, List<Sample> train, List<Sample> val, boolean resume, Listener listener)
+            throws IOException {
         try (FolderLock lock = FolderLock.acquire(runDir, "repvgg train")) {
-            return runLocked(runDir, settings, convolutions, classes, train, val, resume, listener);
+            return runLocked(runDir, settings, convolutions, engine, classes, train, val, resume, listener);
         }
     }
 
     private static Result runLocked(Path runDir, TrainSettings settings, ConvolutionStrategy convolutions,
-            ClassIndex classes, List<Sample> train, List<Sample> val, boolean resume, Listener listener)
-            throws IOException {
+            TrainingEngine engine, ClassIndex classes, List<Sample> train, List<Sample> val, boolean resume,
+            Listener listener) throws IOException {
         if (!resume) {
             if (Files.exists(runDir.resolve(TrainSettings.FILE))) {
                 throw new IOException(runDir + " already holds a training run; use --resume " + runDir
                         + " to continue it, or choose another --out");
             }
         }
-        return new TrainingRun(runDir, settings, convolutions, classes, listener, resume).execute(train, val);
+        return new TrainingRun(runDir, settings, convolutions, engine, classes, listener, resume).execute(train, val);
     }
 
     private Result execute(List<Sample> trainSamples, List<Sample> valSamples) throws IOException {
@@ -169,26 +178,39 @@ public final class TrainingRun {
             try (Trainer trainer = model.newTrainer(TrainingStep.trainingConfig(settings, optimisation))) {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
                 net.freezeThrough(settings.frozenStages());
-                for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
-                    EpochTraining trained = trainEpoch(trainer, new TrainingStep(trainer, optimisation, schedule,
-                            settings.weightDecay()), trainData, epoch, step);
-                    step = trained.step();
-                    RepVgg evaluated = optimisation.evaluated();
-                    EvalResult valResult = Evaluation.run(evaluated, valData, manager);
-                    EpochMetrics metrics = trained.metrics(epoch + 1, valResult, (System.nanoTime() - trained.started()) / 1e9);
-                    history.add(metrics);
-                    boolean improved = best == null || metrics.valTop1() > best.valTop1();
-                    if (improved) {
-                        best = metrics;
-                        // best/ before last/: a kill in between is redone from the previous checkpoint.
-                        ModelDirectory.write(runDir.resolve("best"), withEpoch(config, metrics), NetworkWeights.of(evaluated));
+                OneDnnStep onednn = state.epochsDone() < settings.epochs()
+                        ? OneDnnStep.open(engine, settings, classes.size(), optimisation, schedule, listener::message)
+                        : null;
+                try {
+                    for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
+                        TrainingStep libtorch = new TrainingStep(trainer, optimisation, schedule, settings.weightDecay());
+                        EpochTraining trained = trainEpoch(trainer, onednn == null ? libtorch::run
+                                : (images, targets, at) -> onednn.run(libtorch, images, targets, at), trainData, epoch, step);
+                        if (onednn != null) {
+                            onednn.writeBack();
+                        }
+                        step = trained.step();
+                        RepVgg evaluated = optimisation.evaluated();
+                        EvalResult valResult = Evaluation.run(evaluated, valData, manager);
+                        EpochMetrics metrics = trained.metrics(epoch + 1, valResult, (System.nanoTime() - trained.started()) / 1e9);
+                        history.add(metrics);
+                        boolean improved = best == null || metrics.valTop1() > best.valTop1();
+                        if (improved) {
+                            best = metrics;
+                            // best/ before last/: a kill in between is redone from the previous checkpoint.
+                            ModelDirectory.write(runDir.resolve("best"), withEpoch(config, metrics), NetworkWeights.of(evaluated));
+                        }
+                        State done = new State(epoch + 1, step, history.stream().map(EpochMetrics::toCsv).toList(), inputs);
+                        writeCheckpoint(runDir.resolve("last"), withEpoch(config, metrics), optimisation, done);
+                        writeMetrics(history);
+                        Curves.write(history, runDir.resolve("curves.png"));
+                        listener.epoch(metrics, improved);
+                        reportSkipped(trainData, valData);
                     }
-                    State done = new State(epoch + 1, step, history.stream().map(EpochMetrics::toCsv).toList(), inputs);
-                    writeCheckpoint(runDir.resolve("last"), withEpoch(config, metrics), optimisation, done);
-                    writeMetrics(history);
-                    Curves.write(history, runDir.resolve("curves.png"));
-                    listener.epoch(metrics, improved);
-                    reportSkipped(trainData, valData);
+                } finally {
+                    if (onednn != null) {
+                        onednn.close();
+                    }
                 }
             }
             optimisation.close();
@@ -297,7 +319,13 @@ public final class TrainingRun {
     }
 
     /** One pass over the training data: per batch forward, loss, backward and the optimizer's step. */
-    private EpochTraining trainEpoch(Trainer trainer, TrainingStep trainingStep, ListDataset trainData, int epoch,
+    /** One optimizer step on a batch: libtorch's {@link TrainingStep#run} or {@link OneDnnStep#run}. */
+    @FunctionalInterface
+    private interface StepFunction {
+        TrainingStep.Outcome run(NDList images, NDList targets, long step);
+    }
+
+    private EpochTraining trainEpoch(Trainer trainer, StepFunction trainingStep, ListDataset trainData, int epoch,
             long firstStep) {
         long started = System.nanoTime();
         trainData.setEpoch(epoch);

@@ -1,0 +1,28 @@
+package org.repvgg4j.train;
+
+import java.util.Locale;
+
+/**
+ * What computes the training steps. Either trains the same network to the same numbers (both are
+ * checked against PyTorch's record of fifty steps); oneDNN is faster, libtorch covers every option.
+ */
+public enum TrainingEngine {
+    /** oneDNN where the run's options allow it ({@link OneDnnStep#unsupported}), else libtorch. */
+    AUTO,
+    /** One oneDNN graph per run ({@link org.repvgg4j.train.onednn.OneDnnTraining}); an error where the run's options need libtorch. */
+    ONEDNN,
+    /** libtorch's operators through DJL, with autograd. */
+    PYTORCH;
+
+    public static TrainingEngine parse(String name) {
+        try {
+            return valueOf(name.trim().toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown training engine '" + name + "' (auto, onednn or pytorch)");
+        }
+    }
+
+    public String id() {
+        return name().toLowerCase(Locale.ROOT);
+    }
+}
