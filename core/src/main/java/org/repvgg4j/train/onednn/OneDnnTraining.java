@@ -178,7 +178,7 @@ public final class OneDnnTraining implements AutoCloseable {
 
     /** One block's forward buffers, kept for its backward pass. */
     private record Block(BlockPlan plan, Conv dense, Conv pointwise, Norm denseNorm, Norm pointwiseNorm, Norm identity,
-            Buf in, Buf pointwiseIn, dnnl_primitive_desc subsample, Buf out) {}
+            Buf in, Buf out) {}
 
     private void compile(RepVggSpec spec) {
         input = buffer(desc(dnnl_nchw, batch, 3, size, size));
@@ -188,8 +188,7 @@ public final class OneDnnTraining implements AutoCloseable {
         for (BlockPlan plan : spec.blocks()) {
             String key = plan.keyPrefix();
             int hout = plan.outputSize(h);
-            Conv dense = new Conv(key + "rbr_dense.conv.weight", plan, 3, plan.stride(), h, hout, x == input ? null : x.md,
-                    null);
+            Conv dense = new Conv(key + "rbr_dense.conv.weight", plan, 3, h, hout, x == input ? null : x.md, null);
             Buf src = x;
             dnnl_memory_desc_t wanted = dnnl_primitive_desc_query_md(dense.forward, dnnl_query_src_md, 0);
             if (!same(wanted, x.md)) {
@@ -201,20 +200,7 @@ public final class OneDnnTraining implements AutoCloseable {
                 src = inputBlocked;
             }
             dnnl_memory_desc_t outMd = dnnl_primitive_desc_query_md(dense.forward, dnnl_query_dst_md, 0);
-            // A strided 1x1 convolution is a 1x1 convolution of every second row and column: taken so,
-            // since oneDNN's own strided 1x1 weight gradient was wrong for the 3-channel stem at batch 64
-            // on a VM whose CPUID reports no caches (docs/BENCHMARKS.md, "Wrong convolutions").
-            Buf pointwiseIn = src;
-            dnnl_primitive_desc subsample = null;
-            if (plan.stride() != 1) {
-                dnnl_pooling_desc_t every = new dnnl_pooling_desc_t();
-                Dnnl.check(dnnl_pooling_forward_desc_init(every, dnnl_forward_training, dnnl_pooling_avg_exclude_padding,
-                        src.md, any(batch, plan.inChannels(), hout, hout), new long[] {plan.stride(), plan.stride()},
-                        new long[] {1, 1}, new long[] {0, 0}, new long[] {0, 0}), "describing a subsampling");
-                subsample = primitiveDesc(every, null, "subsampling");
-                pointwiseIn = buffer(dnnl_primitive_desc_query_md(subsample, dnnl_query_dst_md, 0));
-            }
-            Conv pointwise = new Conv(key + "rbr_1x1.conv.weight", plan, 1, 1, hout, hout, pointwiseIn.md, outMd);
+            Conv pointwise = new Conv(key + "rbr_1x1.conv.weight", plan, 1, h, hout, src.md, outMd);
             Buf denseOut = buffer(outMd);
             Buf pointwiseOut = buffer(outMd);
             Norm denseNorm = new Norm(key + "rbr_dense.bn.", denseOut.md, plan.outChannels(), (long) batch * hout * hout);
@@ -230,11 +216,8 @@ public final class OneDnnTraining implements AutoCloseable {
             Buf pointwiseNormed = buffer(outMd);
             forward.add(op(dense.forward, key + " 3x3", DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, dense.param.value,
                     DNNL_ARG_DST, denseOut));
-            if (subsample != null) {
-                forward.add(op(subsample, key + " subsampling", DNNL_ARG_SRC, src, DNNL_ARG_DST, pointwiseIn));
-            }
-            forward.add(op(pointwise.forward, key + " 1x1", DNNL_ARG_SRC, pointwiseIn, DNNL_ARG_WEIGHTS,
-                    pointwise.param.value, DNNL_ARG_DST, pointwiseOut));
+            forward.add(op(pointwise.forward, key + " 1x1", DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, pointwise.param.value,
+                    DNNL_ARG_DST, pointwiseOut));
             forward.add(denseNorm.forward(denseOut, out));
             forward.add(pointwiseNorm.forward(pointwiseOut, pointwiseNormed));
             if (identity != null) {
@@ -247,8 +230,7 @@ public final class OneDnnTraining implements AutoCloseable {
             forward.add(op(relu(outMd), key + " relu", DNNL_ARG_SRC, out, DNNL_ARG_DST, out));
             dense.output = denseOut;
             pointwise.output = pointwiseOut;
-            blocks.add(new Block(plan, dense, pointwise, denseNorm, pointwiseNorm, identity, src, pointwiseIn, subsample,
-                    out));
+            blocks.add(new Block(plan, dense, pointwise, denseNorm, pointwiseNorm, identity, src, out));
             x = out;
             h = hout;
         }
@@ -317,21 +299,7 @@ public final class OneDnnTraining implements AutoCloseable {
             Buf inputFromDense = first ? null : buffer(b.in().md);
             Buf inputFromPointwise = first ? null : buffer(b.in().md);
             b.dense().backward(b.in(), denseGradient, inputFromDense);
-            if (b.subsample() == null) {
-                b.pointwise().backward(b.in(), pointwiseGradient, inputFromPointwise);
-            } else {
-                Buf subsampledGradient = first ? null : buffer(b.pointwiseIn().md);
-                b.pointwise().backward(b.pointwiseIn(), pointwiseGradient, subsampledGradient);
-                if (!first) {
-                    dnnl_pooling_desc_t back = new dnnl_pooling_desc_t();
-                    long s = b.plan().stride();
-                    Dnnl.check(dnnl_pooling_backward_desc_init(back, dnnl_pooling_avg_exclude_padding,
-                            inputFromPointwise.md, subsampledGradient.md, new long[] {s, s}, new long[] {1, 1},
-                            new long[] {0, 0}, new long[] {0, 0}), "describing a subsampling's gradient");
-                    backward.add(op(primitiveDesc(back, b.subsample(), "subsampling's gradient"), key + " subsampling gradient",
-                            DNNL_ARG_DIFF_DST, subsampledGradient, DNNL_ARG_DIFF_SRC, inputFromPointwise));
-                }
-            }
+            b.pointwise().backward(b.in(), pointwiseGradient, inputFromPointwise);
             if (!first) {
                 if (identityGradient != null) {
                     backward.add(sum(inputFromDense, inputFromDense, inputFromPointwise, identityGradient));
@@ -349,14 +317,11 @@ public final class OneDnnTraining implements AutoCloseable {
         final dnnl_primitive_desc forward;
         final BlockPlan plan;
         final int kernel;
-        final int stride;
         Buf output;
 
-        Conv(String key, BlockPlan plan, int kernel, int stride, int h, int hout, dnnl_memory_desc_t src,
-                dnnl_memory_desc_t dst) {
+        Conv(String key, BlockPlan plan, int kernel, int h, int hout, dnnl_memory_desc_t src, dnnl_memory_desc_t dst) {
             this.plan = plan;
             this.kernel = kernel;
-            this.stride = stride;
             dnnl_convolution_desc_t d = new dnnl_convolution_desc_t();
             Dnnl.check(dnnl_convolution_forward_desc_init(d, dnnl_forward_training, dnnl_convolution_direct,
                     src != null ? src : any(batch, plan.inChannels(), h, h), anyWeights(), null,
@@ -367,7 +332,7 @@ public final class OneDnnTraining implements AutoCloseable {
         }
 
         long[] strides() {
-            return new long[] {stride, stride};
+            return new long[] {plan.stride(), plan.stride()};
         }
 
         long[] padding() {
