@@ -194,6 +194,26 @@ public final class ConvolutionCheck {
         return d.against(single);
     }
 
+    /**
+     * A float32 convolution under test: from an NCHW input, an OIHW weight and an upstream gradient (flat),
+     * its output, input gradient and weight gradient, in the same layouts.
+     */
+    public interface Float32Convolution {
+        float[][] run(Problem p, float[] input, float[] weight, float[] upstream);
+    }
+
+    /** One problem computed by {@code engine} (another library's convolution), against float64 on the same random data. */
+    public static Result check(NDManager manager, Problem p, long seed, Float32Convolution engine) {
+        try (NDManager scope = manager.newSubManager()) {
+            Data data = Data.of(scope, p, seed);
+            float[][] single = engine.run(p, data.x().toFloatArray(), data.w().toFloatArray(), data.upstream().toFloatArray());
+            return data.against(new NDArray[] {
+                scope.create(single[0], data.upstream().getShape()),
+                scope.create(single[1], data.x().getShape()),
+                scope.create(single[2], data.w().getShape())});
+        }
+    }
+
     /** A problem's random float32 input, weight and upstream gradient, and the float64 reference of its three results. */
     private record Data(Problem p, NDArray x, NDArray w, NDArray upstream, NDArray[] reference) {
 

@@ -2,14 +2,19 @@ package org.repvgg4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 import java.nio.FloatBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeSet;
 import java.util.function.Consumer;
+import org.repvgg4j.platform.ConvolutionCheck;
+import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.train.onednn.OneDnnTraining;
 
 /**
@@ -17,39 +22,30 @@ import org.repvgg4j.train.onednn.OneDnnTraining;
  * The DJL network stays the run's network: the graph starts from its weights and momentum buffers and
  * gives them back at the end of every epoch ({@link #writeBack}), before evaluation and checkpoints.
  *
- * <p>The first step is taken by both: libtorch's forward and backward pass (with this machine's
- * checked convolutions) and the graph's, on the same batch from the same weights. Where the losses differ
- * by more than {@link #LOSS_AGREEMENT} or any gradient by more than {@link #GRADIENT_AGREEMENT} (both
- * relative; a gradient's as the norm of the difference over the norm of libtorch's), the run says so and
- * goes on with libtorch, whose step is then completed; nothing of the graph's is kept.
- *
- * <p>The bounds leave room for float32 rounding and catch wrong arithmetic. At RepVGG-A0's random
- * start (batch 64, 32x32) PyTorch's own float32 gradients differed from its float64 ones by up to
- * 0.6% in that norm (2.8% of a tensor's largest value), since a gradient through 22 layers of batch
- * norm is a small sum of large terms; a wrong convolution is off by tens of percent or more.
+ * <p>Before the graph is used, every distinct convolution of the run (each block's 3x3 and 1x1 at its
+ * input size and the run's batch size) goes through the graph's own primitives and through float64
+ * on the same random data ({@link ConvolutionCheck}): output, input gradient and weight gradient. Where
+ * one is wrong the run says which and trains with libtorch. The verdict is kept per machine and
+ * workload ({@link ConvolutionVerdicts}, method {@link #CHECK_METHOD}), as libtorch's own is.
  */
 final class OneDnnStep implements AutoCloseable {
 
-    static final double LOSS_AGREEMENT = 1e-3;
-    static final double GRADIENT_AGREEMENT = 0.05;
+    /** The cache key's method part for verdicts on the graph's convolutions. */
+    static final String CHECK_METHOD = "onednn-training-graph";
 
     private final OneDnnTraining graph;
     private final TrainSettings settings;
     private final Optimisation optimisation;
     private final LearningRateSchedule schedule;
     private final int classes;
-    private final Consumer<String> messages;
-    private boolean checked;
-    private boolean failed;
 
     private OneDnnStep(OneDnnTraining graph, TrainSettings settings, Optimisation optimisation,
-            LearningRateSchedule schedule, int classes, Consumer<String> messages) {
+            LearningRateSchedule schedule, int classes) {
         this.graph = graph;
         this.settings = settings;
         this.optimisation = optimisation;
         this.schedule = schedule;
         this.classes = classes;
-        this.messages = messages;
     }
 
     /** Why a run with {@code settings} needs libtorch's steps, or null when the graph can take them. */
@@ -73,24 +69,29 @@ final class OneDnnStep implements AutoCloseable {
 
     /** The graph for this run when {@code engine} asks for it and the run allows it; else null (libtorch). */
     static OneDnnStep open(TrainingEngine engine, TrainSettings settings, int classes, Optimisation optimisation,
-            LearningRateSchedule schedule, Consumer<String> messages) {
+            LearningRateSchedule schedule, NDManager manager, Consumer<String> messages) {
         if (engine == TrainingEngine.PYTORCH) {
             return null;
         }
         String why = unsupported(settings);
+        if (why == null) {
+            why = wrongConvolutions(settings, manager, messages);
+        }
         if (why != null) {
             if (engine == TrainingEngine.ONEDNN) {
-                throw new IllegalArgumentException("--engine onednn does not train with " + why + "; use --engine pytorch");
+                throw new IllegalArgumentException("--engine onednn cannot train this run: " + why
+                        + "; use --engine pytorch");
             }
-            messages.accept("training steps: libtorch (oneDNN's graph does not take " + why + ")");
+            messages.accept("training steps: libtorch (oneDNN's graph: " + why + ")");
             return null;
         }
         int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
         OneDnnTraining graph = OneDnnTraining.build(settings.spec(), classes, settings.batchSize(), settings.imageSize(),
                 threads);
         try {
-            OneDnnStep step = new OneDnnStep(graph, settings, optimisation, schedule, classes, messages);
+            OneDnnStep step = new OneDnnStep(graph, settings, optimisation, schedule, classes);
             step.readFromNetwork();
+            messages.accept("training steps: oneDNN (one graph, its convolutions checked against float64)");
             return step;
         } catch (RuntimeException e) {
             graph.close();
@@ -98,11 +99,34 @@ final class OneDnnStep implements AutoCloseable {
         }
     }
 
+    /** Null when the graph computes every convolution of the run right here, else what is wrong. */
+    private static String wrongConvolutions(TrainSettings settings, NDManager manager, Consumer<String> messages) {
+        ConvolutionVerdicts.Workload workload = new ConvolutionVerdicts.Workload(settings.spec(), settings.imageSize(),
+                new TreeSet<>(List.of(settings.batchSize())), true, null);
+        java.nio.file.Path cache = ConvolutionVerdicts.directory();
+        Optional<Boolean> known = ConvolutionVerdicts.read(cache, workload, "onednn", CHECK_METHOD);
+        if (known.isPresent()) {
+            return known.get() ? null : "a convolution it computes wrong on this CPU (checked before)";
+        }
+        List<ConvolutionCheck.Problem> problems = workload.problems();
+        messages.accept("checking once the " + problems.size() + " convolutions of the oneDNN training graph against "
+                + "float64 (" + workload.describe() + "; the answer is cached) ...");
+        List<String> wrong = new ArrayList<>();
+        for (ConvolutionCheck.Problem p : problems) {
+            ConvolutionCheck.Result r = ConvolutionCheck.check(manager, p, 1, OneDnnTraining::convolve);
+            if (r.wrong()) {
+                wrong.add(p.describe() + ": " + r.wrongParts() + String.format(java.util.Locale.ROOT, " (%.3g)", r.worst()));
+            }
+        }
+        ConvolutionVerdicts.write(cache, workload, "onednn", CHECK_METHOD, wrong.isEmpty());
+        return wrong.isEmpty() ? null : wrong.size() + " of " + problems.size() + " convolutions wrong on this CPU: "
+                + String.join("; ", wrong.subList(0, Math.min(3, wrong.size()))) + (wrong.size() > 3 ? "; ..." : "");
+    }
+
     private void readFromNetwork() {
-        Map<String, Parameter> byKey = optimisation.byKey();
-        Map<String, float[]> weights = new java.util.HashMap<>();
-        Map<String, float[]> velocity = new java.util.HashMap<>();
-        byKey.forEach((key, p) -> {
+        Map<String, float[]> weights = new HashMap<>();
+        Map<String, float[]> velocity = new HashMap<>();
+        optimisation.byKey().forEach((key, p) -> {
             weights.put(key, p.getArray().toFloatArray());
             NDArray v = optimisation.sgd().velocity().get(p.getId());
             if (v != null) {
@@ -113,43 +137,21 @@ final class OneDnnStep implements AutoCloseable {
         graph.loadVelocity(velocity);
     }
 
-    /** Whether the steps go to the graph (false once the first step's check has sent them back to libtorch). */
-    boolean active() {
-        return !failed;
-    }
-
-    /** One step on the graph; the first also on libtorch, to check the two agree. */
-    TrainingStep.Outcome run(TrainingStep libtorch, NDList images, NDList targets, long step) {
-        if (failed) {
-            return libtorch.run(images, targets, step);
-        }
-        float[] x = images.singletonOrThrow().toFloatArray();
-        float[] y = targets(targets.singletonOrThrow());
+    /** One step: forward, loss and backward on the graph, then its update. */
+    TrainingStep.Outcome run(NDList images, NDList targets, long step) {
         double lr = schedule.at(step);
-        TrainingStep.Outcome reference = checked ? null : libtorch.forwardBackward(images, targets, step);
-        OneDnnTraining.Outcome ours = graph.forwardBackward(x, y, (float) settings.labelSmoothing());
-        if (reference != null) {
-            String disagreement = disagreement(reference, ours);
-            checked = true;
-            if (disagreement != null) {
-                failed = true;
-                messages.accept("training steps: libtorch; oneDNN's first step disagreed with it (" + disagreement + ")");
-                libtorch.update();
-                return reference;
-            }
-            zeroLibtorchGradients();
-            messages.accept("training steps: oneDNN (its first step agreed with libtorch's)");
-        }
+        OneDnnTraining.Outcome outcome = graph.forwardBackward(images.singletonOrThrow().toFloatArray(),
+                targets(targets.singletonOrThrow()), (float) settings.labelSmoothing());
         graph.update(lr, (float) settings.momentum(), (float) settings.weightDecay());
-        return new TrainingStep.Outcome(lr, ours.loss(), ours.predicted());
+        return new TrainingStep.Outcome(lr, outcome.loss(), outcome.predicted());
     }
 
     /** Class indices become one-hot rows; a mixed batch's class probabilities are taken as they are. */
     private float[] targets(NDArray labels) {
         if (labels.getShape().dimension() == 2) {
-            return labels.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+            return labels.toType(DataType.FLOAT32, false).toFloatArray();
         }
-        long[] indices = labels.toType(ai.djl.ndarray.types.DataType.INT64, false).toLongArray();
+        long[] indices = labels.toType(DataType.INT64, false).toLongArray();
         float[] rows = new float[indices.length * classes];
         for (int i = 0; i < indices.length; i++) {
             rows[i * classes + (int) indices[i]] = 1f;
@@ -157,55 +159,8 @@ final class OneDnnStep implements AutoCloseable {
         return rows;
     }
 
-    private String disagreement(TrainingStep.Outcome reference, OneDnnTraining.Outcome ours) {
-        double lossDiff = Math.abs(reference.loss() - ours.loss()) / Math.max(1e-12, Math.abs(reference.loss()));
-        if (!(lossDiff <= LOSS_AGREEMENT)) {
-            return "loss " + ours.loss() + " against " + reference.loss();
-        }
-        Map<String, float[]> gradients = graph.gradients();
-        List<String> off = new ArrayList<>();
-        for (Map.Entry<String, float[]> e : gradients.entrySet()) {
-            NDArray weight = optimisation.byKey().get(e.getKey()).getArray();
-            float[] expected;
-            try (NDArray theirs = weight.hasGradient() ? JniUtils.getGradient((PtNDArray) weight) : null) {
-                if (theirs == null) {
-                    off.add(e.getKey() + " (libtorch has none)");
-                    continue;
-                }
-                expected = theirs.toFloatArray();
-            }
-            double norm = 0;
-            double diff = 0;
-            for (int i = 0; i < expected.length; i++) {
-                double d = expected[i] - e.getValue()[i];
-                norm += (double) expected[i] * expected[i];
-                diff += d * d;
-            }
-            if (!(Math.sqrt(diff) <= GRADIENT_AGREEMENT * Math.sqrt(norm))) {
-                off.add(e.getKey() + " off by " + String.format(java.util.Locale.ROOT, "%.3g", Math.sqrt(diff / norm))
-                        + " of its norm");
-            }
-        }
-        if (!off.isEmpty()) {
-            return off.size() + " of " + gradients.size() + " gradients: " + String.join(", ", off.subList(0, Math.min(4, off.size())))
-                    + (off.size() > 4 ? ", ..." : "");
-        }
-        return null;
-    }
-
-    private void zeroLibtorchGradients() {
-        for (Parameter p : optimisation.byKey().values()) {
-            if (p.requiresGradient() && p.getArray().hasGradient()) {
-                JniUtils.zeroGrad((PtNDArray) p.getArray());
-            }
-        }
-    }
-
     /** The graph's weights, BN running statistics and momentum buffers into the DJL network and optimizer. */
     void writeBack() {
-        if (failed) {
-            return;
-        }
         Map<String, Parameter> byKey = optimisation.byKey();
         graph.weights().forEach((key, values) -> byKey.get(key).getArray().set(FloatBuffer.wrap(values)));
         graph.velocity().forEach((key, values) -> {

@@ -179,13 +179,13 @@ public final class TrainingRun {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
                 net.freezeThrough(settings.frozenStages());
                 OneDnnStep onednn = state.epochsDone() < settings.epochs()
-                        ? OneDnnStep.open(engine, settings, classes.size(), optimisation, schedule, listener::message)
+                        ? OneDnnStep.open(engine, settings, classes.size(), optimisation, schedule, manager, listener::message)
                         : null;
                 try {
                     for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
-                        TrainingStep libtorch = new TrainingStep(trainer, optimisation, schedule, settings.weightDecay());
-                        EpochTraining trained = trainEpoch(trainer, onednn == null ? libtorch::run
-                                : (images, targets, at) -> onednn.run(libtorch, images, targets, at), trainData, epoch, step);
+                        EpochTraining trained = trainEpoch(trainer, onednn != null ? onednn::run
+                                : new TrainingStep(trainer, optimisation, schedule, settings.weightDecay())::run, trainData,
+                                epoch, step);
                         if (onednn != null) {
                             onednn.writeBack();
                         }
@@ -319,7 +319,7 @@ public final class TrainingRun {
     }
 
     /** One pass over the training data: per batch forward, loss, backward and the optimizer's step. */
-    /** One optimizer step on a batch: libtorch's {@link TrainingStep#run} or {@link OneDnnStep#run}. */
+    /** One optimizer step on a batch: {@link OneDnnStep#run} or libtorch's {@link TrainingStep#run}. */
     @FunctionalInterface
     private interface StepFunction {
         TrainingStep.Outcome run(NDList images, NDList targets, long step);

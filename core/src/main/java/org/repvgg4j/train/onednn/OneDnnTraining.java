@@ -85,6 +85,7 @@ import org.bytedeco.javacpp.Pointer;
 import org.repvgg4j.infer.onednn.Dnnl;
 import org.repvgg4j.model.BlockPlan;
 import org.repvgg4j.model.RepVggSpec;
+import org.repvgg4j.platform.ConvolutionCheck;
 
 /**
  * RepVGG's train form as one oneDNN 2.7 graph for a fixed batch and input size: the forward pass in
@@ -679,6 +680,50 @@ public final class OneDnnTraining implements AutoCloseable {
             staging.data.get(values, 0, values.length);
         }
         return values;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // One convolution alone, for ConvolutionCheck
+
+    /**
+     * One convolution of problem {@code p} as this graph computes it (the same primitives, layouts
+     * chosen the same way): from NCHW {@code input}, OIHW {@code weight} and {@code upstream} (the
+     * output's gradient), its output, input gradient and weight gradient, plain. The check that
+     * oneDNN computes a network's convolutions right on this machine runs each of them through here
+     * ({@code ConvolutionCheck.check(manager, p, seed, OneDnnTraining::convolve)}).
+     */
+    public static float[][] convolve(ConvolutionCheck.Problem p, float[] input, float[] weight, float[] upstream) {
+        OneDnnTraining scratch = new OneDnnTraining(p.batch(), p.size(), 1, Runtime.getRuntime().availableProcessors());
+        try {
+            return Dnnl.onItsThread(() -> scratch.convolveHere(p, input, weight, upstream));
+        } finally {
+            scratch.close();
+        }
+    }
+
+    private float[][] convolveHere(ConvolutionCheck.Problem p, float[] input, float[] weight, float[] upstream) {
+        Dnnl.useThreads(threads);
+        BlockPlan plan = new BlockPlan(1, 0, 1, p.inChannels(), p.outChannels(), p.stride(), p.groups(), false);
+        int out = p.outputSize();
+        Conv conv = new Conv("weight", plan, p.kernel(), p.size(), out, null, null);
+        Buf src = buffer(dnnl_primitive_desc_query_md(conv.forward, dnnl_query_src_md, 0));
+        Buf dst = buffer(dnnl_primitive_desc_query_md(conv.forward, dnnl_query_dst_md, 0));
+        Buf dstGradient = buffer(dst.md);
+        Buf srcGradient = buffer(src.md);
+        dnnl_memory_desc_t plainSrc = desc(dnnl_nchw, p.batch(), p.inChannels(), p.size(), p.size());
+        dnnl_memory_desc_t plainDst = desc(dnnl_nchw, p.batch(), p.outChannels(), out, out);
+        copyIn(src, plainSrc, input, "input");
+        copyIn(conv.param.value, conv.param.plain, weight, "weight");
+        copyIn(dstGradient, plainDst, upstream, "upstream gradient");
+        List<Op> ops = new ArrayList<>();
+        ops.add(op(conv.forward, "convolution", DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, conv.param.value, DNNL_ARG_DST, dst));
+        int before = backward.size();
+        conv.backward(src, dstGradient, srcGradient);
+        ops.addAll(weightLayouts);
+        ops.addAll(backward.subList(before, backward.size()));
+        run(ops);
+        return new float[][] {copyOut(dst, plainDst), copyOut(srcGradient, plainSrc), copyOut(conv.param.gradient,
+                conv.param.plain)};
     }
 
     // ---------------------------------------------------------------------------------------------
