@@ -13,6 +13,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.repvgg4j.train.EpochMetrics;
 import org.repvgg4j.weights.ModelDirectory;
 import org.repvgg4j.weights.StateDict;
@@ -108,6 +110,22 @@ class TrainCommandTest {
     }
 
     @Test
+    void anEngineThatCannotTrainTheRunIsRefusedNamingTheOption(@TempDir Path tmp) throws Exception {
+        CommandsTest.Run refused = repvgg(trainArgs(tmp.resolve("ema"), 1, "--ema", "0.99", "--engine", "onednn"));
+        assertThat(refused.exit()).isEqualTo(1);
+        assertThat(refused.err()).contains("--engine onednn cannot train this run: --ema; use --engine pytorch");
+        assertThat(tmp.resolve("ema").resolve("run.json")).doesNotExist();
+
+        CommandsTest.Run unknown = repvgg(trainArgs(tmp.resolve("bogus"), 1, "--engine", "tensorflow"));
+        assertThat(unknown.exit()).isEqualTo(1);
+        assertThat(unknown.err()).contains("unknown training engine 'tensorflow' (auto, onednn or pytorch)");
+
+        CommandsTest.Run pytorch = repvgg(trainArgs(tmp.resolve("pytorch"), 1, "--engine", "pytorch"));
+        assertThat(pytorch.exit()).as(pytorch.err()).isZero();
+        assertThat(pytorch.out()).doesNotContain("training steps: oneDNN");
+    }
+
+    @Test
     void badListLineIsReportedBeforeTraining(@TempDir Path tmp) throws Exception {
         Path list = tmp.resolve("train.txt");
         Files.writeString(list, "a.png 0\nb.png 7\n");
@@ -144,15 +162,21 @@ class TrainCommandTest {
      * With Mixup, CutMix, RandAugment, Random Erasing and class-balanced drawing on, whose draws must
      * also come out the same after a resume, and the custom L2.
      */
-    @Test
-    void resumeAfterKillContinuesTheSameRun(@TempDir Path tmp) throws Exception {
+    /**
+     * Both engines: with --custom-l2 the steps are libtorch's, without it the oneDNN graph's (whose
+     * weights and momentum buffers go into the checkpoint at each epoch's end and come back on resume).
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"libtorch, --custom-l2", "oneDNN, --label-smoothing=0.1"})
+    void resumeAfterKillContinuesTheSameRun(String engine, String option, @TempDir Path tmp) throws Exception {
         int epochs = 5;
         String[] mixing = {"--mixup", "0.2", "--cutmix", "1.0", "--augment", "randaugment", "--random-erasing", "0.25",
-            "--custom-l2", "--balanced"};
+            "--balanced", option};
         Path reference = tmp.resolve("reference");
         Process uninterrupted = startRepvgg(tmp.resolve("reference.log"), trainArgs(reference, epochs, mixing));
         assertThat(uninterrupted.waitFor(5, TimeUnit.MINUTES)).isTrue();
         assertThat(uninterrupted.exitValue()).as(Files.readString(tmp.resolve("reference.log"))).isZero();
+        assertThat(Files.readString(tmp.resolve("reference.log"))).contains("training steps: " + engine);
 
         Path run = tmp.resolve("killed");
         Process process = startRepvgg(tmp.resolve("killed.log"), trainArgs(run, epochs, mixing));
@@ -175,11 +199,11 @@ class TrainCommandTest {
         assertThat(resumed.waitFor(5, TimeUnit.MINUTES)).isTrue();
         String resumedLog = Files.readString(tmp.resolve("resumed.log"));
         assertThat(resumed.exitValue()).as(resumedLog).isZero();
-        assertThat(resumedLog).contains("resuming after epoch " + doneAtKill).contains("  with mixup 0.2, cutmix 1.0, "
-                + "augment rand-m9-n2-mstd0.5-inc1, random erasing 0.25, custom L2, class-balanced drawing");
+        assertThat(resumedLog).contains("resuming after epoch " + doneAtKill).contains("training steps: " + engine)
+                .contains("  with mixup 0.2, cutmix 1.0, augment rand-m9-n2-mstd0.5-inc1, random erasing 0.25");
         assertThat(Files.readString(run.resolve("run.json"))).contains("\"mixup\": 0.2", "\"cutmix\": 1.0",
                 "\"augment\": \"rand-m9-n2-mstd0.5-inc1\"", "\"randomErasing\": 0.25",
-                "\"customL2\": true", "\"balanced\": true");
+                "\"customL2\": " + option.equals("--custom-l2"), "\"balanced\": true");
 
         List<String> lines = metricsLines(run);
         assertThat(lines).hasSize(epochs + 1);

@@ -67,24 +67,32 @@ final class OneDnnStep implements AutoCloseable {
         return why.isEmpty() ? null : String.join(", ", why);
     }
 
-    /** The graph for this run when {@code engine} asks for it and the run allows it; else null (libtorch). */
-    static OneDnnStep open(TrainingEngine engine, TrainSettings settings, int classes, Optimisation optimisation,
-            LearningRateSchedule schedule, NDManager manager, Consumer<String> messages) {
+    /**
+     * Whether this run's steps go to the graph: {@code engine} asks for it (or leaves it to us), the
+     * run's options allow it and the graph computes the run's convolutions right on this CPU. With
+     * {@code --engine onednn} a run it cannot take is an error; with {@code auto} it says why libtorch trains.
+     */
+    static boolean chosen(TrainingEngine engine, TrainSettings settings, NDManager manager, Consumer<String> messages) {
         if (engine == TrainingEngine.PYTORCH) {
-            return null;
+            return false;
         }
         String why = unsupported(settings);
         if (why == null) {
             why = wrongConvolutions(settings, manager, messages);
         }
-        if (why != null) {
-            if (engine == TrainingEngine.ONEDNN) {
-                throw new IllegalArgumentException("--engine onednn cannot train this run: " + why
-                        + "; use --engine pytorch");
-            }
-            messages.accept("training steps: libtorch (oneDNN's graph: " + why + ")");
-            return null;
+        if (why == null) {
+            return true;
         }
+        if (engine == TrainingEngine.ONEDNN) {
+            throw new IllegalArgumentException("--engine onednn cannot train this run: " + why + "; use --engine pytorch");
+        }
+        messages.accept("training steps: libtorch (oneDNN's graph: " + why + ")");
+        return false;
+    }
+
+    /** The graph for this run, with the DJL network's weights and momentum buffers. */
+    static OneDnnStep open(TrainSettings settings, int classes, Optimisation optimisation, LearningRateSchedule schedule,
+            Consumer<String> messages) {
         int threads = Integer.getInteger("ai.djl.pytorch.num_threads", Runtime.getRuntime().availableProcessors());
         OneDnnTraining graph = OneDnnTraining.build(settings.spec(), classes, settings.batchSize(), settings.imageSize(),
                 threads);
@@ -137,8 +145,19 @@ final class OneDnnStep implements AutoCloseable {
         graph.loadVelocity(velocity);
     }
 
-    /** One step: forward, loss and backward on the graph, then its update. */
-    TrainingStep.Outcome run(NDList images, NDList targets, long step) {
+    /**
+     * One step: forward, loss and backward on the graph, then its update. A batch of another size (an
+     * unreadable image was skipped from it) is {@code libtorch}'s, between two copies of the weights
+     * and momentum buffers across: the graph is built for one batch size, and padding the batch would
+     * change its batch-norm statistics.
+     */
+    TrainingStep.Outcome run(TrainingStep libtorch, NDList images, NDList targets, long step) {
+        if (images.singletonOrThrow().getShape().get(0) != graph.batch()) {
+            writeBack();
+            TrainingStep.Outcome outcome = libtorch.run(images, targets, step);
+            readFromNetwork();
+            return outcome;
+        }
         double lr = schedule.at(step);
         OneDnnTraining.Outcome outcome = graph.forwardBackward(images.singletonOrThrow().toFloatArray(),
                 targets(targets.singletonOrThrow()), (float) settings.labelSmoothing());

@@ -7,7 +7,10 @@ import java.util.Locale;
  * checked against PyTorch's record of fifty steps); oneDNN is faster, libtorch covers every option.
  */
 public enum TrainingEngine {
-    /** oneDNN where the run's options allow it ({@link OneDnnStep#unsupported}), else libtorch. */
+    /**
+     * oneDNN where the run's options allow it ({@link OneDnnStep#unsupported}) and the graph computes the
+     * run's convolutions right on this CPU (checked against float64, {@link OneDnnStep#chosen}), else libtorch.
+     */
     AUTO,
     /** One oneDNN graph per run ({@link org.repvgg4j.train.onednn.OneDnnTraining}); an error where the run's options need libtorch. */
     ONEDNN,

@@ -160,6 +160,8 @@ public final class TrainingRun {
                 throw new IllegalArgumentException("the training list has " + trainSamples.size()
                         + " images, fewer than one batch of " + settings.batchSize());
             }
+            boolean graph = state.epochsDone() < settings.epochs()
+                    && OneDnnStep.chosen(engine, settings, manager, listener::message);
             if (!resume) {
                 // Only now that every check has passed: a run.json marks a run that --resume can continue.
                 settings.write(runDir);
@@ -178,14 +180,13 @@ public final class TrainingRun {
             try (Trainer trainer = model.newTrainer(TrainingStep.trainingConfig(settings, optimisation))) {
                 trainer.initialize(new Shape(settings.batchSize(), 3, settings.imageSize(), settings.imageSize()));
                 net.freezeThrough(settings.frozenStages());
-                OneDnnStep onednn = state.epochsDone() < settings.epochs()
-                        ? OneDnnStep.open(engine, settings, classes.size(), optimisation, schedule, manager, listener::message)
+                OneDnnStep onednn = graph ? OneDnnStep.open(settings, classes.size(), optimisation, schedule, listener::message)
                         : null;
                 try {
                     for (int epoch = state.epochsDone(); epoch < settings.epochs(); epoch++) {
-                        EpochTraining trained = trainEpoch(trainer, onednn != null ? onednn::run
-                                : new TrainingStep(trainer, optimisation, schedule, settings.weightDecay())::run, trainData,
-                                epoch, step);
+                        TrainingStep libtorch = new TrainingStep(trainer, optimisation, schedule, settings.weightDecay());
+                        EpochTraining trained = trainEpoch(trainer, onednn == null ? libtorch::run
+                                : (images, targets, at) -> onednn.run(libtorch, images, targets, at), trainData, epoch, step);
                         if (onednn != null) {
                             onednn.writeBack();
                         }
