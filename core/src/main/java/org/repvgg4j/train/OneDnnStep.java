@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import org.repvgg4j.infer.onednn.Dnnl;
 import org.repvgg4j.platform.ConvolutionCheck;
 import org.repvgg4j.platform.ConvolutionVerdicts;
 import org.repvgg4j.train.onednn.OneDnnTraining;
@@ -112,7 +113,7 @@ final class OneDnnStep implements AutoCloseable {
         ConvolutionVerdicts.Workload workload = new ConvolutionVerdicts.Workload(settings.spec(), settings.imageSize(),
                 new TreeSet<>(List.of(settings.batchSize())), true, null);
         java.nio.file.Path cache = ConvolutionVerdicts.directory();
-        Optional<Boolean> known = ConvolutionVerdicts.read(cache, workload, "onednn", CHECK_METHOD);
+        Optional<Boolean> known = ConvolutionVerdicts.read(cache, workload, "onednn-" + Dnnl.isa(), CHECK_METHOD);
         if (known.isPresent()) {
             return known.get() ? null : "a convolution it computes wrong on this CPU (checked before)";
         }
@@ -126,7 +127,7 @@ final class OneDnnStep implements AutoCloseable {
                 wrong.add(p.describe() + ": " + r.wrongParts() + String.format(java.util.Locale.ROOT, " (%.3g)", r.worst()));
             }
         }
-        ConvolutionVerdicts.write(cache, workload, "onednn", CHECK_METHOD, wrong.isEmpty());
+        ConvolutionVerdicts.write(cache, workload, "onednn-" + Dnnl.isa(), CHECK_METHOD, wrong.isEmpty());
         return wrong.isEmpty() ? null : wrong.size() + " of " + problems.size() + " convolutions wrong on this CPU: "
                 + String.join("; ", wrong.subList(0, Math.min(3, wrong.size()))) + (wrong.size() > 3 ? "; ..." : "");
     }

@@ -97,7 +97,7 @@ public final class Dnnl {
     public static synchronized dnnl_engine engine() {
         if (engine == null) {
             // Before any kernel is generated, or the cap set for libtorch would apply here too.
-            dnnl_set_max_cpu_isa(dnnl_cpu_isa_all);
+            dnnl_set_max_cpu_isa(isaCap());
             dnnl_engine e = new dnnl_engine();
             check(dnnl_engine_create(e, dnnl_cpu, 0), "creating the CPU engine");
             dnnl_stream s = new dnnl_stream();
@@ -106,6 +106,33 @@ public final class Dnnl {
             stream = s;
         }
         return engine;
+    }
+
+    /** The variable that caps this oneDNN's instruction set ({@code ONEDNN_MAX_CPU_ISA} caps libtorch's). */
+    public static final String ISA_VARIABLE = "REPVGG_ONEDNN_MAX_CPU_ISA";
+
+    /**
+     * The instruction set this oneDNN may use: all the CPU has, unless {@link #ISA_VARIABLE} names a
+     * cap ({@code AVX2}, {@code AVX512_CORE}, ...): how a machine with more measures and checks what an
+     * AVX2-only CPU would run.
+     */
+    public static String isa() {
+        String cap = System.getenv(ISA_VARIABLE);
+        return cap == null || cap.isBlank() ? "ALL" : cap.trim().toUpperCase(java.util.Locale.ROOT);
+    }
+
+    private static int isaCap() {
+        return switch (isa()) {
+            case "ALL", "DEFAULT" -> dnnl_cpu_isa_all;
+            case "SSE41" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_sse41;
+            case "AVX" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx;
+            case "AVX2" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2;
+            case "AVX512_CORE" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core;
+            case "AVX512_CORE_VNNI" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni;
+            case "AVX512_CORE_BF16" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
+            default -> throw new IllegalArgumentException(ISA_VARIABLE + "=" + isa()
+                    + ": not an instruction set (SSE41, AVX, AVX2, AVX512_CORE, AVX512_CORE_VNNI, AVX512_CORE_BF16, ALL)");
+        };
     }
 
     /** The stream primitives execute on (in order, on the calling thread). */
