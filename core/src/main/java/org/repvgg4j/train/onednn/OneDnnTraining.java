@@ -39,6 +39,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_equal;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_get_size;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_desc_init_by_tag;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_destroy;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_memory_set_data_handle;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_nc;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_nchw;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_oihw;
@@ -186,6 +187,8 @@ public final class OneDnnTraining implements AutoCloseable {
             Buf in, Buf out) {}
 
     private void compile(RepVggSpec spec) {
+        Slot forwardPointwise = new Slot();
+        Slot forwardIdentity = new Slot();
         input = buffer(desc(dnnl_nchw, batch, 3, size, size));
         Buf x = input;
         int h = size;
@@ -218,7 +221,7 @@ public final class OneDnnTraining implements AutoCloseable {
                 identity = new Norm(key + "rbr_identity.", src.md, plan.outChannels(), (long) batch * h * h);
             }
             Buf out = buffer(outMd);
-            Buf pointwiseNormed = buffer(outMd);
+            Buf pointwiseNormed = forwardPointwise.view(outMd);
             forward.add(op(dense.forward, key + " 3x3", DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, dense.param.value,
                     DNNL_ARG_DST, denseOut));
             forward.add(op(pointwise.forward, key + " 1x1", DNNL_ARG_SRC, src, DNNL_ARG_WEIGHTS, pointwise.param.value,
@@ -226,7 +229,7 @@ public final class OneDnnTraining implements AutoCloseable {
             forward.add(denseNorm.forward(denseOut, out));
             forward.add(pointwiseNorm.forward(pointwiseOut, pointwiseNormed));
             if (identity != null) {
-                Buf identityNormed = buffer(outMd);
+                Buf identityNormed = forwardIdentity.view(outMd);
                 forward.add(identity.forward(src, identityNormed));
                 forward.add(sum(out, out, pointwiseNormed, identityNormed));
             } else {
@@ -275,7 +278,9 @@ public final class OneDnnTraining implements AutoCloseable {
         backward.add(op(primitiveDesc(ipData, ipPd, "linear layer's input gradient"), "linear input gradient",
                 DNNL_ARG_DIFF_DST, logitsGradient, DNNL_ARG_WEIGHTS, linearWeight.value, DNNL_ARG_DIFF_SRC,
                 pooledGradient));
-        Buf dx = buffer(x.md);
+        Slot[] inputGradients = {new Slot(), new Slot()};
+        int dxSlot = 0;
+        Buf dx = inputGradients[dxSlot].view(x.md);
         dnnl_pooling_desc_t poolBack = new dnnl_pooling_desc_t();
         Dnnl.check(dnnl_pooling_backward_desc_init(poolBack, dnnl_pooling_avg_exclude_padding, dx.md, pooledGradient.md,
                 new long[] {1, 1}, new long[] {h, h}, new long[] {0, 0}, new long[] {0, 0}),
@@ -283,7 +288,12 @@ public final class OneDnnTraining implements AutoCloseable {
         backward.add(op(primitiveDesc(poolBack, poolPd, "pooling's gradient"), "pooling gradient", DNNL_ARG_DIFF_DST,
                 pooledGradient, DNNL_ARG_DIFF_SRC, dx));
 
-        // Scratch for the branches' gradients, shared by all blocks (they run one after the other).
+        // The branches' gradients in slots the blocks share, as they run one after the other; the gradient
+        // of a block's input alternates between two, since it is the next block's output gradient.
+        Slot denseSlot = new Slot();
+        Slot pointwiseSlot = new Slot();
+        Slot identitySlot = new Slot();
+        Slot fromPointwiseSlot = new Slot();
         for (int i = blocks.size() - 1; i >= 0; i--) {
             Block b = blocks.get(i);
             String key = b.plan().keyPrefix();
@@ -291,18 +301,18 @@ public final class OneDnnTraining implements AutoCloseable {
             // ReLU's gradient in place: dx becomes the gradient of the branches' sum.
             backward.add(op(reluBackward(outMd), key + " relu gradient", DNNL_ARG_DST, b.out(), DNNL_ARG_DIFF_DST, dx,
                     DNNL_ARG_DIFF_SRC, dx));
-            Buf denseGradient = buffer(outMd);
-            Buf pointwiseGradient = buffer(outMd);
+            Buf denseGradient = denseSlot.view(outMd);
+            Buf pointwiseGradient = pointwiseSlot.view(outMd);
             backward.add(b.denseNorm().backward(b.dense().output, dx, denseGradient));
             backward.add(b.pointwiseNorm().backward(b.pointwise().output, dx, pointwiseGradient));
             boolean first = i == 0;
             Buf identityGradient = null;
             if (b.identity() != null) {
-                identityGradient = buffer(b.in().md);
+                identityGradient = identitySlot.view(b.in().md);
                 backward.add(b.identity().backward(b.in(), dx, identityGradient));
             }
-            Buf inputFromDense = first ? null : buffer(b.in().md);
-            Buf inputFromPointwise = first ? null : buffer(b.in().md);
+            Buf inputFromDense = first ? null : inputGradients[1 - dxSlot].view(b.in().md);
+            Buf inputFromPointwise = first ? null : fromPointwiseSlot.view(b.in().md);
             b.dense().backward(b.in(), denseGradient, inputFromDense);
             b.pointwise().backward(b.in(), pointwiseGradient, inputFromPointwise);
             if (!first) {
@@ -312,7 +322,12 @@ public final class OneDnnTraining implements AutoCloseable {
                     backward.add(sum(inputFromDense, inputFromDense, inputFromPointwise));
                 }
                 dx = inputFromDense;
+                dxSlot = 1 - dxSlot;
             }
+        }
+        for (Slot slot : List.of(forwardPointwise, forwardIdentity, inputGradients[0], inputGradients[1], denseSlot,
+                pointwiseSlot, identitySlot, fromPointwiseSlot)) {
+            slot.bind();
         }
     }
 
@@ -767,7 +782,7 @@ public final class OneDnnTraining implements AutoCloseable {
         final dnnl_memory_desc_t md;
         final long floats;
         final FloatPointer block;
-        final FloatPointer data;
+        FloatPointer data;
         final dnnl_memory memory = new dnnl_memory();
 
         Buf(dnnl_memory_desc_t md) {
@@ -779,10 +794,53 @@ public final class OneDnnTraining implements AutoCloseable {
             Dnnl.check(dnnl_memory_create(memory, md, Dnnl.engine(), data), "creating a memory object");
         }
 
+        /** A memory without data yet: a view of a {@link Slot}, given its data when the graph is built. */
+        Buf(dnnl_memory_desc_t md, Slot slot) {
+            this.md = md;
+            this.floats = dnnl_memory_desc_get_size(md) / Float.BYTES;
+            this.block = null;
+            Dnnl.check(dnnl_memory_create(memory, md, Dnnl.engine(), null), "creating a memory object");
+            slot.views.add(this);
+            slot.floats = Math.max(slot.floats, floats);
+        }
+
         @Override
         public void close() {
             dnnl_memory_destroy(memory);
-            block.close();
+            if (block != null) {
+                block.close();
+            }
+        }
+    }
+
+    /**
+     * One buffer that blocks take turns with: a temporary of each block's forward pass, or one role in
+     * the backward pass (the gradients of a block's branches, which the block below no longer needs),
+     * sized for the largest block. Without them every block kept a dozen buffers of its own.
+     */
+    private final class Slot {
+        final List<Buf> views = new ArrayList<>();
+        long floats;
+
+        Buf view(dnnl_memory_desc_t md) {
+            Buf b = new Buf(md, this);
+            natives.add(b);
+            return b;
+        }
+
+        /** Allocates the slot and points every view at it. */
+        void bind() {
+            if (views.isEmpty()) {
+                return;
+            }
+            FloatPointer block = new FloatPointer(floats + 16);
+            natives.add(block);
+            FloatPointer data = new Aligned(block, floats);
+            Pointer.memset(data, 0, floats * Float.BYTES);
+            for (Buf b : views) {
+                b.data = data;
+                Dnnl.check(dnnl_memory_set_data_handle(b.memory, data), "binding a buffer");
+            }
         }
     }
 
