@@ -5,6 +5,8 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_all;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_invalid_arguments;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_out_of_memory;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_runtime_error;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_set_max_cpu_isa;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_stream_create;
@@ -15,6 +17,7 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_unimplemented;
 import com.sun.jna.Function;
 import com.sun.jna.Library;
 import com.sun.jna.NativeLibrary;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -22,7 +25,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.bytedeco.dnnl.dnnl_engine;
 import org.bytedeco.dnnl.dnnl_stream;
+import org.bytedeco.dnnl.dnnl_primitive_desc;
+import org.bytedeco.javacpp.BytePointer;
+import org.bytedeco.javacpp.FloatPointer;
 import org.bytedeco.javacpp.Loader;
+import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * The process's oneDNN 2.7 (bytedeco's build, from Maven Central): one CPU engine and one stream,
@@ -175,6 +182,46 @@ public final class Dnnl {
                     .getFunction("omp_set_num_threads");
         }
         return setNumThreads;
+    }
+
+    /**
+     * {@code floats} floats from the first 64-byte boundary in {@code block} (allocate {@code floats + 16}).
+     * The start moves in the address, not in the position: JavaCPP passes a {@code void*} argument (a
+     * oneDNN memory's data) as address plus position counted in bytes, so a float position would land
+     * oneDNN's data elsewhere.
+     */
+    public static FloatPointer aligned(FloatPointer block, long floats) {
+        return new AlignedFloats(block, floats);
+    }
+
+    private static final class AlignedFloats extends FloatPointer {
+        AlignedFloats(FloatPointer block, long floats) {
+            super(block);
+            address += (64 - block.address() % 64) % 64;
+            position = 0;
+            limit = floats;
+            capacity = floats;
+        }
+    }
+
+    /** The kernel oneDNN chose for a primitive, e.g. {@code jit:avx512_core} or {@code ref:any}. */
+    public static String implementation(dnnl_primitive_desc pd) {
+        try (PointerPointer<BytePointer> name = new PointerPointer<>(1)) {
+            check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming a kernel");
+            return new BytePointer(name.get(0)).getString();
+        }
+    }
+
+    /** Closes {@code natives} last first (primitives before the memory they use), then forgets them. */
+    public static void closeAll(List<AutoCloseable> natives) {
+        for (int i = natives.size() - 1; i >= 0; i--) {
+            try {
+                natives.get(i).close();
+            } catch (Exception e) {
+                throw new IllegalStateException("oneDNN: freeing native memory failed", e);
+            }
+        }
+        natives.clear();
     }
 
     /** Throws, naming {@code what}, unless {@code status} is success. */

@@ -34,12 +34,10 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_attr_set_post_ops;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dst_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
@@ -62,9 +60,7 @@ import org.bytedeco.dnnl.dnnl_post_ops;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_attr;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.PointerPointer;
 
 /**
  * A deploy-form RepVGG compiled by oneDNN for one batch size and input size: each block one
@@ -228,7 +224,7 @@ final class OneDnnPlan implements AutoCloseable {
                 int status = dnnl_primitive_desc_create(pd, new const_dnnl_op_desc_t(cd), attr, Dnnl.engine(), null);
                 if (status == dnnl_success) {
                     natives.add(() -> dnnl_primitive_desc_destroy(pd));
-                    convolutionKernels.add(implementation(pd));
+                    convolutionKernels.add(Dnnl.implementation(pd));
                     return pd;
                 }
                 if (status != dnnl_unimplemented || algorithm == dnnl_convolution_direct) {
@@ -314,22 +310,7 @@ final class OneDnnPlan implements AutoCloseable {
     private FloatPointer aligned(long floats) {
         FloatPointer block = new FloatPointer(floats + 16);
         natives.add(block);
-        return new AlignedFloats(block, ((64 - block.address() % 64) % 64) / 4, floats);
-    }
-
-    /**
-     * A view that starts {@code skip} floats into {@code block}. The start is moved in the address, not
-     * in the position: JavaCPP passes a {@code void*} argument (a oneDNN memory's data) as address
-     * plus position counted in bytes, so a float position would land oneDNN's data elsewhere.
-     */
-    private static final class AlignedFloats extends FloatPointer {
-        AlignedFloats(FloatPointer block, long skip, long floats) {
-            super(block);
-            address += skip * Float.BYTES;
-            position = 0;
-            limit = floats;
-            capacity = floats;
-        }
+        return Dnnl.aligned(block, floats);
     }
 
     private dnnl_memory_desc_t desc(int tag, long... dims) {
@@ -350,13 +331,6 @@ final class OneDnnPlan implements AutoCloseable {
 
     private dnnl_memory_desc_t weightsDesc(OneDnnNetwork.Conv c) {
         return desc(c.groups() == 1 ? dnnl_oihw : dnnl_goihw, weightsDims(c));
-    }
-
-    private static String implementation(dnnl_primitive_desc pd) {
-        try (PointerPointer<BytePointer> name = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming a kernel");
-            return new BytePointer(name.get(0)).getString();
-        }
     }
 
     /** The oneDNN kernel of each convolution, in order ({@code jit_wino_4x3:avx512_core}, {@code brgconv:...}). */
@@ -398,13 +372,6 @@ final class OneDnnPlan implements AutoCloseable {
 
     @Override
     public void close() {
-        for (int i = natives.size() - 1; i >= 0; i--) {
-            try {
-                natives.get(i).close();
-            } catch (Exception e) {
-                throw new IllegalStateException("oneDNN: freeing native memory failed", e);
-            }
-        }
-        natives.clear();
+        Dnnl.closeAll(natives);
     }
 }

@@ -49,14 +49,12 @@ import static org.bytedeco.dnnl.global.dnnl.dnnl_pooling_forward_desc_init;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_create;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_destroy;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_destroy;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_execute;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_diff_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_dst_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_exec_arg_md;
-import static org.bytedeco.dnnl.global.dnnl.dnnl_query_impl_info_str;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_src_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_query_weights_md;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_reorder_primitive_desc_create;
@@ -83,9 +81,7 @@ import org.bytedeco.dnnl.dnnl_memory_desc_t;
 import org.bytedeco.dnnl.dnnl_pooling_desc_t;
 import org.bytedeco.dnnl.dnnl_primitive;
 import org.bytedeco.dnnl.dnnl_primitive_desc;
-import org.bytedeco.javacpp.BytePointer;
 import org.bytedeco.javacpp.FloatPointer;
-import org.bytedeco.javacpp.PointerPointer;
 import org.bytedeco.javacpp.Pointer;
 import org.repvgg4j.infer.onednn.Dnnl;
 import org.repvgg4j.model.BlockPlan;
@@ -381,7 +377,7 @@ public final class OneDnnTraining implements AutoCloseable {
             dnnl_primitive_desc weightsPd = primitiveDesc(dw, forward, "weight gradient of " + param.key);
             Buf weightsSrc = src;
             Buf weightsGradient = outputGradient;
-            if (implementation(weightsPd).startsWith("ref")) {
+            if (Dnnl.implementation(weightsPd).startsWith("ref")) {
                 // No optimised kernel takes the blocked layouts for this shape (with AVX2 alone, 3x3 on 2x2
                 // maps): the reference one took 300 ms where a step takes 60. In plain NCHW oneDNN has its
                 // im2col + GEMM kernel; the two small copies into NCHW cost far less.
@@ -392,7 +388,7 @@ public final class OneDnnTraining implements AutoCloseable {
                         anyWeights(), null, plainGradient.md, strides(), padding(), padding()),
                         "describing a weight gradient of " + param.key + " in NCHW");
                 dnnl_primitive_desc plainPd = primitiveDesc(plainDw, forward, "weight gradient of " + param.key);
-                if (!implementation(plainPd).startsWith("ref")) {
+                if (!Dnnl.implementation(plainPd).startsWith("ref")) {
                     OneDnnTraining.this.backward.add(owned(reorder(src, plainSrc, param.key + " input in NCHW")));
                     OneDnnTraining.this.backward.add(owned(reorder(outputGradient, plainGradient,
                             param.key + " output gradient in NCHW")));
@@ -789,7 +785,7 @@ public final class OneDnnTraining implements AutoCloseable {
             this.md = md;
             this.floats = dnnl_memory_desc_get_size(md) / Float.BYTES;
             this.block = new FloatPointer(floats + 16);
-            this.data = new Aligned(block, floats);
+            this.data = Dnnl.aligned(block, floats);
             Pointer.memset(data, 0, floats * Float.BYTES);
             Dnnl.check(dnnl_memory_create(memory, md, Dnnl.engine(), data), "creating a memory object");
         }
@@ -835,26 +831,12 @@ public final class OneDnnTraining implements AutoCloseable {
             }
             FloatPointer block = new FloatPointer(floats + 16);
             natives.add(block);
-            FloatPointer data = new Aligned(block, floats);
+            FloatPointer data = Dnnl.aligned(block, floats);
             Pointer.memset(data, 0, floats * Float.BYTES);
             for (Buf b : views) {
                 b.data = data;
                 Dnnl.check(dnnl_memory_set_data_handle(b.memory, data), "binding a buffer");
             }
-        }
-    }
-
-    /**
-     * {@code floats} floats from the first 64-byte boundary in {@code block}. The start moves in the
-     * address, not the position: JavaCPP passes a {@code void*} as address plus a position in bytes.
-     */
-    private static final class Aligned extends FloatPointer {
-        Aligned(FloatPointer block, long floats) {
-            super(block);
-            address += (64 - block.address() % 64) % 64;
-            position = 0;
-            limit = floats;
-            capacity = floats;
         }
     }
 
@@ -975,13 +957,6 @@ public final class OneDnnTraining implements AutoCloseable {
         return desc(dnnl_nchw, dims);
     }
 
-    private static String implementation(dnnl_primitive_desc pd) {
-        try (PointerPointer<BytePointer> name = new PointerPointer<>(1)) {
-            Dnnl.check(dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, name), "naming a kernel");
-            return new BytePointer(name.get(0)).getString();
-        }
-    }
-
     private static dnnl_memory_desc_t any(long... dims) {
         return desc(dnnl_format_tag_any, dims);
     }
@@ -993,14 +968,7 @@ public final class OneDnnTraining implements AutoCloseable {
     @Override
     public void close() {
         Dnnl.onItsThread(() -> {
-            for (int i = natives.size() - 1; i >= 0; i--) {
-                try {
-                    natives.get(i).close();
-                } catch (Exception e) {
-                    throw new IllegalStateException("oneDNN: freeing native memory failed", e);
-                }
-            }
-            natives.clear();
+            Dnnl.closeAll(natives);
             return null;
         });
     }
