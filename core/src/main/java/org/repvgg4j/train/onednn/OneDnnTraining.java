@@ -650,21 +650,20 @@ public final class OneDnnTraining implements AutoCloseable {
 
     /** The gradients of the last {@link #forwardBackward}, by parameter key. */
     public Map<String, float[]> gradients() {
-        return Dnnl.onItsThread(() -> {
-            Map<String, float[]> out = new LinkedHashMap<>();
-            for (Param p : params) {
-                out.put(p.key, copyOut(p.gradient, p.plain));
-            }
-            return out;
-        });
+        return perParameter(p -> p.gradient);
     }
 
     /** The momentum buffers, by parameter key. */
     public Map<String, float[]> velocity() {
+        return perParameter(p -> p.momentum);
+    }
+
+    /** One buffer of each parameter, plain, by key. */
+    private Map<String, float[]> perParameter(java.util.function.Function<Param, Buf> which) {
         return Dnnl.onItsThread(() -> {
             Map<String, float[]> out = new LinkedHashMap<>();
             for (Param p : params) {
-                out.put(p.key, copyOut(p.momentum, p.plain));
+                out.put(p.key, copyOut(which.apply(p), p.plain));
             }
             return out;
         });
