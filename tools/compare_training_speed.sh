@@ -3,7 +3,8 @@
 # RepVGG-A0 train form, full training steps (forward, loss, backward, Nesterov SGD) on a fixed
 # random batch, 2 threads each, at batch 32 x 224x224 and batch 64 x 64x64 (CONFIGS="64x32 32x48" for
 # others: batch x input size), CLASSES classes (1000, ImageNet's head; the parity runs' sets have 10).
-# Prints img/s, ratios and PyTorch's time per phase:
+# ENGINE: ours' training engine, onednn (default: the oneDNN graph `repvgg train` runs) or pytorch
+# (libtorch's steps through DJL). Prints img/s, ratios and PyTorch's time per phase:
 # ROUNDS (3) rounds, and the median round's ratio with the range. In each round the two take turns
 # step by step (one step each, the one going first swapping every step), so both meet the same
 # moments of a shared machine's load; back-to-back runs of each met different loads and swung by
@@ -27,7 +28,7 @@ run() {  # batch size warmup iterations; ROUNDS rounds of the two taking turns s
     mapfile -t pair < <(cd "$here/tools" && GLIBC_TUNABLES="$torch_tunables" /usr/bin/python3 compare_training_speed.py \
         --batch "$1" --size "$2" --warmup "$3" --iterations "$4" --threads "$threads" --classes "${CLASSES:-1000}" \
         --ours env GLIBC_TUNABLES="$GLIBC_TUNABLES" REPVGG_JAVA_OPTS="-Dai.djl.pytorch.num_threads=$threads" \
-        "$here/repvgg" bench --train-step --arch A0 | grep '^{')
+        "$here/repvgg" bench --train-step --arch A0 --engine "${ENGINE:-onednn}" | grep '^{')
     echo "round $round ours:    ${pair[0]}"
     echo "round $round pytorch: ${pair[1]}"
     results+=("${pair[0]}" "${pair[1]}")

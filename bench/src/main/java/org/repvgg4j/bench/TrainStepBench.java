@@ -15,7 +15,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import org.repvgg4j.model.Complexity;
@@ -26,6 +28,7 @@ import org.repvgg4j.model.RepVggSpec;
 import org.repvgg4j.reparam.EquivalenceCheck;
 import org.repvgg4j.train.LabelSmoothingLoss;
 import org.repvgg4j.train.NesterovSgd;
+import org.repvgg4j.train.onednn.OneDnnTraining;
 
 /**
  * Times full training steps (forward, loss, backward, optimizer update) of the train form on a
@@ -163,5 +166,52 @@ public final class TrainStepBench {
         return new Measurement("RepVGG-" + spec.name(), form, ForwardBench.ENGINE, batch,
                 JniUtils.getNumThreads(), inputSize, Complexity.of(spec, Form.TRAIN, numClasses, inputSize).params(),
                 3 * macs, millis);
+    }
+
+    /**
+     * Times training steps of the train form on the oneDNN graph {@code repvgg train} runs by default
+     * ({@link OneDnnTraining}: forward, label-smoothed loss, backward and Nesterov SGD), from a fresh
+     * network's weights, on the same kind of fixed random batch as {@link #run}. The phases hand over
+     * forward and backward together (one oneDNN pass) as {@code forwardMs}, with {@code backwardMs} 0.
+     */
+    public static Measurement runOnOneDnn(RepVggSpec spec, int numClasses, int batch, int inputSize, int warmup,
+            int iterations, int threads, Pacer pacer, Consumer<Phases> phases) throws IOException {
+        List<Double> millis = new ArrayList<>(iterations);
+        List<Double> passMs = new ArrayList<>(iterations);
+        List<Double> updateMs = new ArrayList<>(iterations);
+        Map<String, float[]> weights = new HashMap<>();
+        float[] images;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            RepVgg net = new RepVgg(spec, Form.TRAIN, numClasses);
+            net.initialize(manager, inputSize);
+            net.stateDict().forEach((key, p) -> weights.put(key, p.getArray().toFloatArray()));
+            images = EquivalenceCheck.randomInput(manager, batch, inputSize, 0).toFloatArray();
+        }
+        float[] targets = new float[batch * numClasses];
+        int[] labels = new Random(0).ints(batch, 0, numClasses).toArray();
+        for (int i = 0; i < batch; i++) {
+            targets[i * numClasses + labels[i]] = 1f;
+        }
+        try (OneDnnTraining graph = OneDnnTraining.build(spec, numClasses, batch, inputSize, threads)) {
+            graph.load(weights);
+            for (int i = 0; i < warmup + iterations; i++) {
+                pacer.before(i);
+                long start = System.nanoTime();
+                graph.forwardBackward(images, targets, 0.1f);
+                long passed = System.nanoTime();
+                graph.update(0.01, 0.9f, 1e-4f);
+                long elapsed = System.nanoTime() - start;
+                pacer.after(i, elapsed / 1e6);
+                if (i >= warmup) {
+                    millis.add(elapsed / 1e6);
+                    passMs.add((passed - start) / 1e6);
+                    updateMs.add((System.nanoTime() - passed) / 1e6);
+                }
+            }
+        }
+        phases.accept(new Phases(Medians.of(passMs), 0, Medians.of(updateMs)));
+        Complexity complexity = Complexity.of(spec, Form.TRAIN, numClasses, inputSize);
+        return new Measurement("RepVGG-" + spec.name(), "train-step", "onednn-graph", batch, threads, inputSize,
+                complexity.params(), 3 * complexity.macs(), millis);
     }
 }

@@ -85,7 +85,8 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--engine", defaultValue = "all",
             description = {"pytorch, onnxruntime (RepVGG deploy form, exported in memory), onednn (deploy form), a comma",
-                "list of them, both (pytorch,onnxruntime) or all (default: ${DEFAULT-VALUE})"})
+                "list of them, both (pytorch,onnxruntime) or all (default: ${DEFAULT-VALUE}). With --train-step: pytorch",
+                "(libtorch's steps, the default) or onednn (the oneDNN graph repvgg train runs)"})
     String engine;
 
     @Option(names = "--precision", defaultValue = "fp32", split = ",", paramLabel = "fp32|bf16|int8|both",
@@ -153,7 +154,12 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
         List<Object> networks = networkChoices();
         boolean anyRepVgg = model != null || networks.stream().anyMatch(n -> n instanceof RepVggSpec);
         boolean deployTimed = anyRepVgg && forms.contains(Form.DEPLOY);
-        if (!engines.contains(Engine.PYTORCH) && !deployTimed) {
+        boolean graphSteps = trainStep && engines.equals(List.of(Engine.ONEDNN));
+        if (graphSteps && (trace != null || freezeThrough != null)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--train-step --engine onednn times the oneDNN "
+                    + "training graph: libtorch's --trace and --freeze-through do not apply");
+        }
+        if (!engines.contains(Engine.PYTORCH) && !deployTimed && !graphSteps) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--engine " + String.join(",", engines.stream().map(Engine::id).toList())
                             + " times the deploy form only (of RepVGG, not the baselines); add --form deploy or both");
@@ -213,8 +219,11 @@ final class BenchCommand extends Subcommand implements Callable<Integer> {
                 }
             };
             if (trainStep) {
-                new TrainStepTimings(run, classes, freezeThrough, lockstep ? System.in : null, trace, convolutions)
-                        .time(networks.stream().map(n -> (RepVggSpec) n).toList(), record);
+                // --engine onednn: the graph repvgg train runs by default; otherwise libtorch's steps.
+                Integer graphThreads = engines.equals(List.of(Engine.ONEDNN))
+                        ? (threads != null ? threads : Runtime.getRuntime().availableProcessors()) : null;
+                new TrainStepTimings(run, classes, freezeThrough, lockstep ? System.in : null, trace, convolutions,
+                        graphThreads).time(networks.stream().map(n -> (RepVggSpec) n).toList(), record);
             } else {
                 List<TimedNetwork> nets = timedNetworks(networks, forms, manager);
                 // ONNX Runtime gets PyTorch's thread count unless told otherwise, so the engines compare like for like.

@@ -27,6 +27,7 @@ final class TrainStepTimings {
     private final InputStream lockstepInput;
     private final Path trace;
     private final ConvolutionStrategy convolutions;
+    private final Integer onednnThreads;
 
     /**
      * {@code lockstepInput}: each step (warm-up included) waits for a line from it; null: steps run
@@ -36,6 +37,13 @@ final class TrainStepTimings {
      */
     TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput, Path trace,
             ConvolutionStrategy convolutions) {
+        this(run, classes, freezeThrough, lockstepInput, trace, convolutions, null);
+    }
+
+    /** As the other constructor; with {@code onednnThreads} not null, the steps are the oneDNN graph's on that many threads. */
+    TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput, Path trace,
+            ConvolutionStrategy convolutions, Integer onednnThreads) {
+        this.onednnThreads = onednnThreads;
         this.run = run;
         this.classes = classes;
         this.freezeThrough = freezeThrough;
@@ -65,6 +73,13 @@ final class TrainStepTimings {
                         : TrainStepBench.Pacer.NONE;
                 if (trace != null) {
                     pacer = pacer.profiling(run.warmup(), run.iterations(), trace);
+                }
+                if (onednnThreads != null) {
+                    results.accept(TrainStepBench.runOnOneDnn(arch, classes, batch, run.imageSize(), run.warmup(),
+                            run.iterations(), onednnThreads, pacer, p -> run.progress("RepVGG-%s batch %d, median per "
+                                    + "step on the oneDNN graph: forward, loss and backward %.1f ms, update %.1f ms%n",
+                                    arch.name(), batch, p.forwardMs(), p.updateMs())));
+                    continue;
                 }
                 results.accept(TrainStepBench.run(arch, classes, batch, run.imageSize(),
                         RepVgg.lastFrozenStage(freezeThrough), run.warmup(), run.iterations(), pacer,

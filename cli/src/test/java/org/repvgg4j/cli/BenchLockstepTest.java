@@ -59,6 +59,23 @@ class BenchLockstepTest {
     }
 
     @Test
+    void theOneDnnGraphsStepsTakeTurnsTooAndSayWhichEngineRanThem() {
+        Run run = withInput("go\ngo\ngo\n", trainSteps("--lockstep", "--engine", "onednn"));
+
+        assertThat(run.exit()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines).hasSize(4);
+        JsonObject m = JsonParser.parseString(lines.get(3)).getAsJsonObject();
+        assertThat(m.get("engine").getAsString()).isEqualTo("onednn-graph");
+        assertThat(m.get("form").getAsString()).isEqualTo("train-step");
+        assertThat(m.getAsJsonArray("run_ms")).hasSize(2);
+
+        Run traced = repvgg(trainSteps("--engine", "onednn", "--trace", "x.json"));
+        assertThat(traced.exit()).isNotZero();
+        assertThat(traced.err()).contains("--train-step --engine onednn times the oneDNN training graph");
+    }
+
+    @Test
     void inputEndingBeforeTheLastStepIsAnError() {
         Run run = withInput("go\n", trainSteps("--lockstep"));
 
