@@ -143,7 +143,8 @@ final class TrainCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE",
             description = "what computes the training steps: onednn (one oneDNN graph, faster), pytorch (libtorch through "
-                    + "DJL; every option), or auto: onednn unless an option needs pytorch (default: ${DEFAULT-VALUE})")
+                    + "DJL; every option), or auto: onednn unless an option needs pytorch or the graph's convolutions "
+                    + "check wrong on this CPU (default: ${DEFAULT-VALUE})")
     String engine;
 
     @Override

@@ -12,7 +12,10 @@ public enum TrainingEngine {
      * run's convolutions right on this CPU (checked against float64, {@link OneDnnStep#chosen}), else libtorch.
      */
     AUTO,
-    /** One oneDNN graph per run ({@link org.repvgg4j.train.onednn.OneDnnTraining}); an error where the run's options need libtorch. */
+    /**
+     * One oneDNN graph per run ({@link org.repvgg4j.train.onednn.OneDnnTraining}); an error where the run's
+     * options need libtorch or the graph's convolutions check wrong on this CPU.
+     */
     ONEDNN,
     /** libtorch's operators through DJL, with autograd. */
     PYTORCH;
