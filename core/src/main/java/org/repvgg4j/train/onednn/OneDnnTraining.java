@@ -125,7 +125,6 @@ public final class OneDnnTraining implements AutoCloseable {
     private final List<Op> weightLayouts = new ArrayList<>();
     private final List<AutoCloseable> natives = new ArrayList<>();
     private Buf input;
-    private Buf inputBlocked;
     private Buf logits;
     private Buf logitsGradient;
     private final float[] logitValues;
@@ -171,16 +170,12 @@ public final class OneDnnTraining implements AutoCloseable {
         return batch;
     }
 
-    public int size() {
-        return size;
-    }
-
     // ---------------------------------------------------------------------------------------------
     // Building
 
     /** One block's forward buffers, kept for its backward pass. */
     private record Block(BlockPlan plan, Conv dense, Conv pointwise, Norm denseNorm, Norm pointwiseNorm, Norm identity,
-            Buf in, Buf out) {}
+            Buf in, Buf denseOut, Buf pointwiseOut, Buf out) {}
 
     private void compile(RepVggSpec spec) {
         Slot forwardPointwise = new Slot();
@@ -199,7 +194,7 @@ public final class OneDnnTraining implements AutoCloseable {
                 if (x != input) {
                     throw new IllegalStateException(key + ": the convolution wants its input in another layout");
                 }
-                inputBlocked = buffer(wanted);
+                Buf inputBlocked = buffer(wanted);
                 forward.add(owned(reorder(input, inputBlocked, "the input's layout")));
                 src = inputBlocked;
             }
@@ -232,9 +227,8 @@ public final class OneDnnTraining implements AutoCloseable {
                 forward.add(sum(out, out, pointwiseNormed));
             }
             forward.add(op(relu(outMd), key + " relu", DNNL_ARG_SRC, out, DNNL_ARG_DST, out));
-            dense.output = denseOut;
-            pointwise.output = pointwiseOut;
-            blocks.add(new Block(plan, dense, pointwise, denseNorm, pointwiseNorm, identity, src, out));
+            blocks.add(new Block(plan, dense, pointwise, denseNorm, pointwiseNorm, identity, src, denseOut, pointwiseOut,
+                    out));
             x = out;
             h = hout;
         }
@@ -299,8 +293,8 @@ public final class OneDnnTraining implements AutoCloseable {
                     DNNL_ARG_DIFF_SRC, dx));
             Buf denseGradient = denseSlot.view(outMd);
             Buf pointwiseGradient = pointwiseSlot.view(outMd);
-            backward.add(b.denseNorm().backward(b.dense().output, dx, denseGradient));
-            backward.add(b.pointwiseNorm().backward(b.pointwise().output, dx, pointwiseGradient));
+            backward.add(b.denseNorm().backward(b.denseOut(), dx, denseGradient));
+            backward.add(b.pointwiseNorm().backward(b.pointwiseOut(), dx, pointwiseGradient));
             boolean first = i == 0;
             Buf identityGradient = null;
             if (b.identity() != null) {
@@ -438,6 +432,8 @@ public final class OneDnnTraining implements AutoCloseable {
         final dnnl_primitive_desc backwardPd;
         final float[] runningMean;
         final float[] runningVar;
+        final float[] batchMean;
+        final float[] batchVar;
         final long count;
 
         Norm(String prefix, dnnl_memory_desc_t data, int channels, long count) {
@@ -458,6 +454,8 @@ public final class OneDnnTraining implements AutoCloseable {
             variance = buffer(vector);
             runningMean = new float[channels];
             runningVar = new float[channels];
+            batchMean = new float[channels];
+            batchVar = new float[channels];
             Arrays.fill(runningVar, 1f);
             norms.add(this);
         }
@@ -476,14 +474,12 @@ public final class OneDnnTraining implements AutoCloseable {
 
         /** PyTorch's update: the biased batch variance normalises, the unbiased one enters the running average. */
         void updateRunning() {
-            float[] m = new float[runningMean.length];
-            float[] v = new float[runningVar.length];
-            mean.data.get(m, 0, m.length);
-            variance.data.get(v, 0, v.length);
+            mean.data.get(batchMean, 0, batchMean.length);
+            variance.data.get(batchVar, 0, batchVar.length);
             double unbias = (double) count / Math.max(1, count - 1);
-            for (int c = 0; c < m.length; c++) {
-                runningMean[c] = (1 - BN_MOMENTUM) * runningMean[c] + BN_MOMENTUM * m[c];
-                runningVar[c] = (float) ((1 - BN_MOMENTUM) * runningVar[c] + BN_MOMENTUM * v[c] * unbias);
+            for (int c = 0; c < batchMean.length; c++) {
+                runningMean[c] = (1 - BN_MOMENTUM) * runningMean[c] + BN_MOMENTUM * batchMean[c];
+                runningVar[c] = (float) ((1 - BN_MOMENTUM) * runningVar[c] + BN_MOMENTUM * batchVar[c] * unbias);
             }
         }
     }
