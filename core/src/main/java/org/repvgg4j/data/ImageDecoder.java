@@ -1,8 +1,8 @@
 package org.repvgg4j.data;
 
+import com.twelvemonkeys.imageio.stream.ByteArrayImageInputStream;
 import java.awt.image.BufferedImage;
 import java.awt.image.Raster;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -81,20 +81,42 @@ public final class ImageDecoder {
      * {@code name} is the file's name in error messages. Same checks as {@link #read(Path)}.
      */
     public static RgbImage read(byte[] bytes, String name) throws IOException {
-        BufferedImage image = decode(new ByteArrayInputStream(bytes), name, maxPixels());
+        return read(bytes, name, maxPixels());
+    }
+
+    /**
+     * As {@link #read(byte[], String)}, with the pixel limit given: {@link TooLarge} for an image above
+     * it, from the header alone, and {@link NotAnImage} for bytes no reader recognises. The bytes are
+     * read where they lie, without the stream cache {@code ImageIO} puts over an {@code InputStream}.
+     */
+    public static RgbImage read(byte[] bytes, String name, long maxPixels) throws IOException {
+        if (bytes.length == 0) {
+            throw new NotAnImage(name + ": empty file");
+        }
+        BufferedImage image = decode(new ByteArrayImageInputStream(bytes), name, maxPixels);
         if (image == null) {
-            throw new IOException(name + (bytes.length == 0 ? ": empty file" : ": not a readable image"));
+            throw new NotAnImage(name + ": not a readable image");
         }
         return toRgb(image);
     }
 
     /** The decoded image, or null when no reader recognises the bytes; damage is an IOException naming {@code name}. */
     private static BufferedImage decode(InputStream in, String name, long maxPixels) throws IOException {
+        ImageInputStream stream;
+        try {
+            stream = ImageIO.createImageInputStream(in);
+        } catch (IOException | RuntimeException e) {
+            throw new IOException(name + ": cannot decode image (" + e.getMessage() + ")", e);
+        }
+        return stream == null ? null : decode(stream, name, maxPixels);
+    }
+
+    private static BufferedImage decode(ImageInputStream input, String name, long maxPixels) throws IOException {
         BufferedImage image = null;
         List<String> warnings = new ArrayList<>();
-        try (ImageInputStream stream = ImageIO.createImageInputStream(in)) {
-            Iterator<ImageReader> readers = stream == null ? null : ImageIO.getImageReaders(stream);
-            if (readers != null && readers.hasNext()) {
+        try (ImageInputStream stream = input) {
+            Iterator<ImageReader> readers = ImageIO.getImageReaders(stream);
+            if (readers.hasNext()) {
                 ImageReader reader = readers.next();
                 try {
                     // A truncated JPEG decodes "successfully" with the missing part filled in; the
@@ -124,7 +146,22 @@ public final class ImageDecoder {
 
     /** An image refused for its size; its message names the file, its size and the limit. */
     public static final class TooLarge extends IOException {
-        TooLarge(String message) {
+        private final long pixels;
+
+        TooLarge(String message, long pixels) {
+            super(message);
+            this.pixels = pixels;
+        }
+
+        /** The pixels its header claims. */
+        public long pixels() {
+            return pixels;
+        }
+    }
+
+    /** Bytes that no image reader recognises, or none at all; its message names the file. */
+    public static final class NotAnImage extends IOException {
+        NotAnImage(String message) {
             super(message);
         }
     }
@@ -134,10 +171,10 @@ public final class ImageDecoder {
         if (pixels > maxPixels) {
             throw new TooLarge(String.format(java.util.Locale.ROOT, "%s: %dx%d is %.1f megapixels, above the limit of "
                     + "%.1f; skipped (raise it with --max-pixels, or shrink the image)", name, width, height,
-                    pixels / 1e6, maxPixels / 1e6));
+                    pixels / 1e6, maxPixels / 1e6), pixels);
         }
         if (pixels * 3 > Integer.MAX_VALUE - 8) {
-            throw new TooLarge(name + ": " + width + "x" + height + " is too large to hold in memory as one image");
+            throw new TooLarge(name + ": " + width + "x" + height + " is too large to hold in memory as one image", pixels);
         }
     }
 
