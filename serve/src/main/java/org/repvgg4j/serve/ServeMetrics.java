@@ -7,6 +7,10 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -25,26 +29,37 @@ final class ServeMetrics {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
+    /**
+     * The meters each request records into, built once: building one per call (its tags sorted, its
+     * histogram configured, then looked up in the registry) cost more than recording.
+     */
+    private final Map<List<String>, Timer> latencies = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
+
     void request(String model, String route, int status, long totalNanos) {
-        Counter.builder("repvgg.requests").description("HTTP requests answered")
-                .tags("model", model, "route", route, "status", Integer.toString(status))
-                .register(registry).increment();
+        requests.computeIfAbsent(List.of(model, route, Integer.toString(status)), k -> Counter.builder("repvgg.requests")
+                .description("HTTP requests answered")
+                .tags("model", k.get(0), "route", k.get(1), "status", k.get(2))
+                .register(registry)).increment();
         latency(model, "total", totalNanos);
     }
 
     /** One stage's time for one image: queue, preprocess, inference or total. */
     void latency(String model, String stage, long nanos) {
-        Timer.builder("repvgg.latency").description("time per stage of a request")
-                .tags("model", model, "stage", stage)
+        latencies.computeIfAbsent(List.of(model, stage), k -> Timer.builder("repvgg.latency")
+                .description("time per stage of a request")
+                .tags("model", k.get(0), "stage", k.get(1))
                 .serviceLevelObjectives(LATENCY_BUCKETS)
-                .register(registry).record(Duration.ofNanos(nanos));
+                .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
     }
 
     void batch(String model, int size) {
-        DistributionSummary.builder("repvgg.batch.size").description("images per forward pass")
-                .tags("model", model)
+        batchSizes.computeIfAbsent(model, m -> DistributionSummary.builder("repvgg.batch.size")
+                .description("images per forward pass")
+                .tags("model", m)
                 .serviceLevelObjectives(1, 2, 4, 8, 16, 32, 64, 128)
-                .register(registry).record(size);
+                .register(registry)).record(size);
     }
 
     void rejected(String model, String reason) {
