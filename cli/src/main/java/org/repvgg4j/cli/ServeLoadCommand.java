@@ -17,8 +17,8 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = {"Load a running 'repvgg serve': N concurrent clients post images until --requests have been",
-            "sent, then report throughput, latency percentiles, answers by status and the server's mean batch size."})
+        description = "Load a running 'repvgg serve': N concurrent clients post images until --requests have been"
+            + " sent, then report throughput, latency percentiles, answers by status and the server's mean batch size.")
 final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
 
     @Option(names = "--url", defaultValue = "http://127.0.0.1:8080/", description = "the server (default: ${DEFAULT-VALUE})")
@@ -37,7 +37,9 @@ final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
     @Option(names = "--requests", defaultValue = "1000", paramLabel = "N", description = "requests per run (default: ${DEFAULT-VALUE})")
     int requests;
 
-    @Option(names = "--warmup", defaultValue = "64", paramLabel = "N", description = "requests sent first and not counted")
+    @Option(names = "--warmup", defaultValue = "64", paramLabel = "N",
+            description = "requests each run sends first, from the same clients without a pause, and does not measure"
+                    + " (default: ${DEFAULT-VALUE})")
     int warmup;
 
     @Option(names = "--token-file", paramLabel = "FILE", description = "the server's bearer token file")
@@ -48,18 +50,25 @@ final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
                     + " (default: at once, as a client that hammers)")
     boolean honourRetryAfter;
 
+    @Option(names = "--log", paramLabel = "FILE",
+            description = "also write every measured request to FILE as CSV: when it was sent, its latency and status,"
+                    + " and the server's own timings and batch size from its answer")
+    Path log;
+
     @Override
     public Integer call() throws Exception {
         String token = tokenFile == null ? null
                 : Files.readAllLines(tokenFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").trim();
         String base = url.toString().endsWith("/") ? url.toString() : url + "/";
         try (LoadGenerator load = new LoadGenerator(URI.create(base), model, token, imagePaths())) {
-            if (warmup > 0) {
-                load.run(Math.max(clients.get(0), 1), warmup, honourRetryAfter);
-            }
+            List<String> lines = new ArrayList<>(List.of(LoadGenerator.Sample.CSV_HEADER));
             for (int n : clients) {
-                LoadGenerator.Report report = load.run(n, requests, honourRetryAfter);
+                LoadGenerator.Report report = load.run(n, warmup, requests, honourRetryAfter);
                 out().println(report);
+                report.samples().forEach(s -> lines.add(s.csv(n)));
+            }
+            if (log != null) {
+                Files.write(log, lines, StandardCharsets.UTF_8);
             }
         }
         return 0;

@@ -46,13 +46,19 @@ class ServeCommandTest {
             Path images = Path.of("../examples/fashion-mnist/bag").toAbsolutePath();
             CommandsTest.Run load = repvgg("bench", "serve", "--url", url.group(1), "--model", "tiny", "--images",
                     images.toString(), "--clients", "1,4", "--requests", "40", "--warmup", "4", "--token-file",
-                    token.toString(), "--honour-retry-after");
+                    token.toString(), "--honour-retry-after", "--log", tmp.resolve("requests.csv").toString());
             assertThat(load.exit()).as(load.err()).isZero();
             List<String> reports = load.out().lines().toList();
             assertThat(reports).hasSize(2);
             assertThat(reports.get(0)).startsWith("1 clients, 40 requests").contains("status {200=40}");
             assertThat(reports.get(1)).startsWith("4 clients, 40 requests").contains("status {200=40}")
                     .containsPattern("mean batch [1-4]\\.\\d\\d");
+            // Every measured request, not the warm-up: its run's client count, status and its batch (1-4 images).
+            List<String> log = Files.readAllLines(tmp.resolve("requests.csv"));
+            assertThat(log.get(0)).isEqualTo("clients,client,sent_ms,latency_ms,status,server_ms,queue_ms,inference_ms,batch");
+            assertThat(log).hasSize(81);
+            assertThat(log.subList(1, 41)).allMatch(l -> l.startsWith("1,0,") && l.contains(",200,"));
+            assertThat(log.subList(41, 81)).allMatch(l -> l.startsWith("4,") && l.matches(".*,200,.*,[1-4]"));
 
             server.destroy(); // SIGTERM
             assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();

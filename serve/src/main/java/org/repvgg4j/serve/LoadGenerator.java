@@ -13,14 +13,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import org.apache.hc.client5.http.classic.methods.HttpGet;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.config.ConnectionConfig;
@@ -38,7 +33,7 @@ import org.apache.hc.core5.util.Timeout;
  * Load on a running server: {@code clients} concurrent clients, each posting the next image to
  * {@code POST /predictions/{model}} as soon as its last answer came, until {@code requests} have been
  * sent; then it stops. Reports throughput, latency percentiles, answers by status and the mean batch
- * size the server formed meanwhile (from its {@code /metrics}); and, from each answer's own timings,
+ * size the server formed meanwhile; and, from each answer's own timings,
  * the forward pass of the batch each image rode in, so latency can be read as a multiple of it. A
  * client that gets a 503 asks again at once, or, with {@code honourRetryAfter}, after the seconds its
  * {@code Retry-After} says, as a well-behaved client would.
@@ -49,8 +44,9 @@ public final class LoadGenerator implements AutoCloseable {
     private static final int MAX_CONNECTIONS = 4096;
 
     /**
-     * What a run measured. Latencies in milliseconds; {@code meanBatch} NaN if the server's metrics were
-     * unreadable. {@code forwardMs}: the mean forward pass of the batch each answered image rode in (a
+     * What a run measured, over its measured requests only. Latencies in milliseconds; {@code seconds}
+     * from the first measured request sent to the last one answered; {@code meanBatch}: images per
+     * forward pass as the answers' batch sizes say (NaN if none said). {@code forwardMs}: the mean forward pass of the batch each answered image rode in (a
      * batch of n counted n times); {@code p99OverForward}: the 99th percentile over answered images of
      * latency divided by that image's own batch's forward pass (NaN if no answer said);
      * {@code serverP99}: the 99th percentile of the server's own time per answered request (its
@@ -59,7 +55,7 @@ public final class LoadGenerator implements AutoCloseable {
      */
     public record Report(int clients, int requests, double seconds, double imagesPerSecond, double p50, double p95,
             double p99, Map<Integer, Integer> byStatus, Map<String, Integer> failures, double meanBatch,
-            double forwardMs, double p99OverForward, double serverP99) {
+            double forwardMs, double p99OverForward, double serverP99, List<Sample> samples) {
 
         public int ok() {
             return byStatus.getOrDefault(200, 0);
@@ -72,6 +68,23 @@ public final class LoadGenerator implements AutoCloseable {
                     + " server's own p99 %.2f ms",
                     clients, requests, seconds, imagesPerSecond, p50, p95, p99, byStatus,
                     failures.isEmpty() ? "" : "; failed " + failures, meanBatch, forwardMs, p99OverForward, serverP99);
+        }
+    }
+
+    /**
+     * One request as the client saw it and as its answer said: when it was sent (ms after the run began),
+     * its latency, its status (-1: no answer), and from a 200's {@code timings_ms} the server's time, the
+     * wait in the queue, the forward pass of its batch (ms) and that batch's size (NaN and 0 otherwise).
+     */
+    public record Sample(int client, double sentMs, double latencyMs, int status, double serverMs, double queueMs,
+            double inferenceMs, int batch) {
+
+        public static final String CSV_HEADER = "clients,client,sent_ms,latency_ms,status,server_ms,queue_ms,inference_ms,batch";
+
+        /** The sample as a CSV line under {@link #CSV_HEADER}, for a run with {@code clients} clients. */
+        public String csv(int clients) {
+            return String.format(java.util.Locale.ROOT, "%d,%d,%.3f,%.3f,%d,%.3f,%.3f,%.3f,%d", clients, client, sentMs,
+                    latencyMs, status, serverMs, queueMs, inferenceMs, batch);
         }
     }
 
@@ -102,36 +115,39 @@ public final class LoadGenerator implements AutoCloseable {
     }
 
     public Report run(int clients, int requests) throws InterruptedException {
-        return run(clients, requests, false);
+        return run(clients, 0, requests, false);
     }
 
-    /** As {@link #run(int, int)}; with {@code honourRetryAfter} each client waits as a 503's {@code Retry-After} says. */
-    public Report run(int clients, int requests, boolean honourRetryAfter) throws InterruptedException {
-        double[] before = batchTotals();
+    /**
+     * {@code clients} clients send {@code warmup} requests and then {@code requests} more, without a
+     * pause: only the latter are measured. The clients all start at once, and their first requests meet
+     * a server (and a client JVM) that has not yet run those exact paths; with the warm-up in the same
+     * run that start is over before anything is measured, and the clients measured are the ones already
+     * running. With {@code honourRetryAfter} each client waits as a 503's {@code Retry-After} says.
+     */
+    public Report run(int clients, int warmup, int requests, boolean honourRetryAfter) throws InterruptedException {
+        int total = warmup + requests;
         AtomicInteger next = new AtomicInteger();
+        long[] sent = new long[requests];
         long[] latencies = new long[requests];
-        double[] forwardMs = new double[requests];
-        Arrays.fill(forwardMs, Double.NaN);
-        double[] serverMs = new double[requests];
-        Arrays.fill(serverMs, Double.NaN);
-        Map<Integer, AtomicInteger> byStatus = new ConcurrentHashMap<>();
-        Map<String, AtomicInteger> failures = new ConcurrentHashMap<>();
-        AtomicLong images = new AtomicLong();
+        Answer[] answers = new Answer[requests];
+        int[] clientOf = new int[requests];
         CountDownLatch done = new CountDownLatch(clients);
-        long start = System.nanoTime();
         for (int c = 0; c < clients; c++) {
+            int client = c;
             Thread t = new Thread(() -> {
                 try {
-                    for (int i = next.getAndIncrement(); i < requests; i = next.getAndIncrement()) {
+                    for (int i = next.getAndIncrement(); i < total; i = next.getAndIncrement()) {
                         long t0 = System.nanoTime();
-                        Answer answer = send(this.images.get(i % this.images.size()), failures);
-                        latencies[i] = System.nanoTime() - t0;
-                        forwardMs[i] = answer.forwardMs();
-                        serverMs[i] = answer.serverMs();
-                        byStatus.computeIfAbsent(answer.status(), s -> new AtomicInteger()).incrementAndGet();
-                        if (answer.status() == 200) {
-                            images.incrementAndGet();
-                        } else if (honourRetryAfter && answer.retryAfterSeconds() > 0) {
+                        Answer answer = send(this.images.get(i % this.images.size()));
+                        if (i >= warmup) {
+                            int j = i - warmup;
+                            sent[j] = t0;
+                            latencies[j] = System.nanoTime() - t0;
+                            answers[j] = answer;
+                            clientOf[j] = client;
+                        }
+                        if (answer.status() != 200 && honourRetryAfter && answer.retryAfterSeconds() > 0) {
                             Thread.sleep(TimeUnit.SECONDS.toMillis(answer.retryAfterSeconds()));
                         }
                     }
@@ -145,31 +161,81 @@ public final class LoadGenerator implements AutoCloseable {
             t.start();
         }
         done.await();
-        double seconds = (System.nanoTime() - start) / 1e9;
-        double[] after = batchTotals();
-        long[] sorted = latencies.clone();
-        Arrays.sort(sorted);
+        return report(clients, requests, sent, latencies, answers, clientOf);
+    }
+
+    private static Report report(int clients, int requests, long[] sent, long[] latencies, Answer[] answers,
+            int[] clientOf) {
+        int n = 0;
+        long first = Long.MAX_VALUE;
+        long last = Long.MIN_VALUE;
+        for (int j = 0; j < requests; j++) {
+            if (answers[j] != null) {
+                n++;
+                first = Math.min(first, sent[j]);
+                last = Math.max(last, sent[j] + latencies[j]);
+            }
+        }
+        double seconds = n == 0 ? 0 : (last - first) / 1e9;
         Map<Integer, Integer> statuses = new TreeMap<>();
-        byStatus.forEach((s, n) -> statuses.put(s, n.get()));
         Map<String, Integer> failed = new TreeMap<>();
-        failures.forEach((s, n) -> failed.put(s, n.get()));
-        double batches = after[1] - before[1];
-        return new Report(clients, requests, seconds, images.get() / seconds, percentile(sorted, 0.50),
+        List<Sample> samples = new ArrayList<>(n);
+        long[] measured = new long[n];
+        double[] forwardMs = new double[n];
+        double[] serverMs = new double[n];
+        int ok = 0;
+        double batches = 0;
+        int k = 0;
+        for (int j = 0; j < requests; j++) {
+            Answer a = answers[j];
+            if (a == null) {
+                continue;
+            }
+            statuses.merge(a.status(), 1, Integer::sum);
+            if (a.failure() != null) {
+                failed.merge(a.failure(), 1, Integer::sum);
+            }
+            if (a.status() == 200) {
+                ok++;
+                if (a.batch() > 0) {
+                    batches += 1.0 / a.batch(); // a batch of b answers b images: each is 1/b of it
+                }
+            }
+            measured[k] = latencies[j];
+            forwardMs[k] = a.forwardMs();
+            serverMs[k] = a.serverMs();
+            k++;
+            samples.add(new Sample(clientOf[j], (sent[j] - first) / 1e6, latencies[j] / 1e6, a.status(), a.serverMs(),
+                    a.queueMs(), a.forwardMs(), a.batch()));
+        }
+        long[] sorted = measured.clone();
+        Arrays.sort(sorted);
+        return new Report(clients, requests, seconds, seconds > 0 ? ok / seconds : Double.NaN, percentile(sorted, 0.50),
                 percentile(sorted, 0.95), percentile(sorted, 0.99), statuses, failed,
-                batches > 0 ? (after[0] - before[0]) / batches : Double.NaN, mean(forwardMs),
-                p99OverForward(latencies, forwardMs), p99(serverMs));
+                batches > 0 ? ok / batches : Double.NaN, mean(forwardMs), p99OverForward(measured, forwardMs),
+                p99(serverMs), samples);
     }
 
     /**
-     * One answer: its status (-1 if none came), its batch's forward pass and the server's own time for
-     * it, in ms (NaN if it did not say), and its {@code Retry-After} in seconds (0 if none).
+     * One answer: its status (-1 if none came, {@code failure} then naming the exception); its batch's
+     * forward pass, the server's own time for it and its wait in the queue, in ms (NaN if it did not
+     * say), and its batch's size (0 if not said); its {@code Retry-After} in seconds (0 if none).
      */
-    private record Answer(int status, double forwardMs, double serverMs, long retryAfterSeconds) {
-        static final Answer NONE = new Answer(-1, Double.NaN, Double.NaN, 0);
+    private record Answer(int status, double forwardMs, double serverMs, double queueMs, int batch,
+            long retryAfterSeconds, String failure) {
+
+        /** An answer that gave no timings: a refusal, or a 200 whose body did not say. */
+        static Answer bare(int status, long retryAfterSeconds) {
+            return new Answer(status, Double.NaN, Double.NaN, Double.NaN, 0, retryAfterSeconds, null);
+        }
+
+        static Answer none(IOException e) {
+            return new Answer(-1, Double.NaN, Double.NaN, Double.NaN, 0, 0, e.getClass().getSimpleName());
+        }
     }
 
-    /** Sends one image; a failure to get any answer is counted in {@code failures} by its exception. */
-    private Answer send(byte[] image, Map<String, AtomicInteger> failures) {
+    /** Sends one image; no answer at all (the connection failed) is {@link Answer#none}. */
+    private Answer send(byte[] image) {
         HttpPost post = new HttpPost(base.resolve("predictions/" + model));
         post.setEntity(new ByteArrayEntity(image, ContentType.APPLICATION_OCTET_STREAM));
         authorize(post);
@@ -181,25 +247,27 @@ public final class LoadGenerator implements AutoCloseable {
                     return timings(body);
                 }
                 Header retryAfter = response.getFirstHeader("Retry-After");
-                return new Answer(response.getCode(), Double.NaN, Double.NaN, seconds(retryAfter));
+                return Answer.bare(response.getCode(), seconds(retryAfter));
             });
         } catch (IOException e) {
-            failures.computeIfAbsent(e.getClass().getSimpleName(), k -> new AtomicInteger()).incrementAndGet();
-            return Answer.NONE;
+            return Answer.none(e);
         }
     }
 
     /**
-     * A 200's first prediction's {@code timings_ms}: {@code inference}, the forward pass of the batch it
-     * ran in, and {@code total}, the server's time for the request.
+     * A 200's first prediction's {@code timings_ms} ({@code inference}, the forward pass of the batch it
+     * ran in; {@code total}, the server's time for the request; {@code queue}) and its {@code batch_size}.
      */
     private static Answer timings(String body) {
         try {
-            JsonObject timings = JsonParser.parseString(body).getAsJsonObject().getAsJsonArray("predictions")
-                    .get(0).getAsJsonObject().getAsJsonObject("timings_ms");
-            return new Answer(200, millis(timings.get("inference")), millis(timings.get("total")), 0);
+            JsonObject prediction = JsonParser.parseString(body).getAsJsonObject().getAsJsonArray("predictions")
+                    .get(0).getAsJsonObject();
+            JsonObject timings = prediction.getAsJsonObject("timings_ms");
+            JsonElement batch = prediction.get("batch_size");
+            return new Answer(200, millis(timings.get("inference")), millis(timings.get("total")),
+                    millis(timings.get("queue")), batch == null ? 0 : batch.getAsInt(), 0, null);
         } catch (RuntimeException e) {
-            return new Answer(200, Double.NaN, Double.NaN, 0);
+            return Answer.bare(200, 0);
         }
     }
 
@@ -260,23 +328,6 @@ public final class LoadGenerator implements AutoCloseable {
             return Double.NaN;
         }
         return sorted[rank(sorted.length, q)] / 1e6;
-    }
-
-    /** The server's batch-size sum and count for the model, or NaN if /metrics cannot be read. */
-    private double[] batchTotals() {
-        HttpGet get = new HttpGet(base.resolve("metrics"));
-        authorize(get);
-        try {
-            String text = client.execute(get, response -> EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8));
-            return new double[] {series(text, "repvgg_batch_size_sum"), series(text, "repvgg_batch_size_count")};
-        } catch (IOException | RuntimeException e) {
-            return new double[] {Double.NaN, Double.NaN};
-        }
-    }
-
-    private double series(String metrics, String name) {
-        Matcher m = Pattern.compile("(?m)^" + name + "\\{model=\"" + Pattern.quote(model) + "\"} (\\S+)").matcher(metrics);
-        return m.find() ? Double.parseDouble(m.group(1)) : 0;
     }
 
     @Override

@@ -98,6 +98,28 @@ class OverloadTest {
     }
 
     @Test
+    void aLoadGeneratorMeasuresOnlyTheRequestsAfterItsWarmUp() throws Exception {
+        try (ModelServer server = ModelServer.start(options().maxBatch(4).build());
+                LoadGenerator load = new LoadGenerator(server.uri(), "tiny", null, images.subList(0, 3))) {
+            Http http = new Http(server.uri());
+            LoadGenerator.Report report = load.run(3, 7, 12, false);
+
+            assertThat(report.byStatus()).containsExactlyEntriesOf(java.util.Map.of(200, 12));
+            assertThat(report.samples()).hasSize(12).allSatisfy(s -> {
+                assertThat(s.status()).isEqualTo(200);
+                assertThat(s.client()).isBetween(0, 2);
+                assertThat(s.batch()).isBetween(1, 4);
+                assertThat(s.latencyMs()).isGreaterThanOrEqualTo(s.inferenceMs());
+            });
+            assertThat(report.samples()).anySatisfy(s -> assertThat(s.sentMs()).isZero());
+            assertThat(report.meanBatch()).isBetween(1.0, 4.0);
+            // The server answered the warm-up too: 19 requests in all, of which the report holds 12.
+            assertThat(gauge(http, "repvgg_requests_total{model=\"tiny\",route=\"/predictions/{model}\",status=\"200\"}"))
+                    .isEqualTo(19.0);
+        }
+    }
+
+    @Test
     void aLoadGeneratorThatHonoursRetryAfterWaitsAsToldAndIsThenServed() throws Exception {
         Gate gate = new Gate();
         try (ModelServer server = ModelServer.start(options().maxBatch(1).maxQueue(1).timeoutMs(60_000).build(), gate);
@@ -112,7 +134,7 @@ class OverloadTest {
             }
             CompletableFuture<LoadGenerator.Report> run = CompletableFuture.supplyAsync(() -> {
                 try {
-                    return load.run(1, 3, true);
+                    return load.run(1, 0, 3, true);
                 } catch (InterruptedException e) {
                     throw new RuntimeException(e);
                 }
