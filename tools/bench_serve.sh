@@ -2,7 +2,8 @@
 # Serving benchmarks (issue 26), numbers for docs/BENCHMARKS.md, "Serving":
 #   throughput  offline `repvgg batch` against `repvgg serve` driven by `repvgg bench serve` at 1, 8, 32
 #               and 64 concurrent clients, on the same images, A0 deploy at SIZES (default: the demo's 48
-#               and 224); with the server's mean batch and mean forward pass per batch from /metrics.
+#               and 224), after warming the server up; each run's requests logged to WORK/requests-SIZE.csv
+#               and their slowest 1% taken apart by tools/serve_tail.py.
 #   overload    clients = 4 x --max-queue against a server with --max-batch 8 --max-queue 32: answers by status,
 #               with clients that ask again at once after a 503 and with clients that honour Retry-After.
 #   memory      the server's resident memory (VmRSS, sampled every second) over REQUESTS (100,000) requests.
@@ -30,10 +31,6 @@ deploy_model() {  # dir size
 
 images() {  # the demo's 3,000 Fashion-MNIST PNGs as one list
   find "$here/examples/fashion-mnist" -name '*.png' | sort > "$work/images.txt"
-}
-
-metric() {  # url series-regex: the value of the first matching series
-  curl -s "$1metrics" | grep -E "^$2 " | head -1 | awk '{print $2}'
 }
 
 start_server() {  # model, then serve options; sets url and pid
@@ -74,11 +71,16 @@ e = json.loads(sys.stdin.read())
 print("offline repvgg batch: %.1f img/s (%d images, %.1f s, engine %s)" % (e["images_per_s"], e["rows"], e["seconds"], e.get("engine")))'
     start_server "$work/a0-$size"
     echo "server: $(curl -s "${url}models")"
+    # A fresh server's JVM goes on compiling its request path (HTTP, decoding, JSON) for tens of seconds
+    # under load, on the cores the forward passes need; a server in service is past that. So it is
+    # loaded first, unmeasured: SERVER_WARMUP requests from 32 clients.
+    local warm=${SERVER_WARMUP:-20000} requests=${REQUESTS_PER_RUN:-6000}
+    if (( size >= 100 )); then warm=${SERVER_WARMUP:-2000}; requests=${REQUESTS_PER_RUN:-3000}; fi
+    repvgg bench serve --url "$url" --model a0 --images "$work/images.txt" --clients 32 --requests "$warm" \
+        --warmup 0 | sed 's/^/server warm-up, not measured: /'
     repvgg bench serve --url "$url" --model a0 --images "$work/images.txt" --clients 1,8,32,64 \
-        --requests "${REQUESTS_PER_RUN:-3000}" --warmup 200
-    sum=$(metric "$url" 'repvgg_latency_seconds_sum\{model="a0",stage="inference"\}')
-    count=$(metric "$url" 'repvgg_latency_seconds_count\{model="a0",stage="inference"\}')
-    python3 -c "print(f'mean forward pass per batch (as each image saw it): {1000 * $sum / $count:.2f} ms')"
+        --requests "$requests" --warmup "${WARMUP_PER_RUN:-1000}" --log "$work/requests-$size.csv"
+    python3 "$here/tools/serve_tail.py" "$work/requests-$size.csv"
     stop_server
   done
 }

@@ -62,10 +62,12 @@ final class ServeLoadCommand extends Subcommand implements Callable<Integer> {
         String base = url.toString().endsWith("/") ? url.toString() : url + "/";
         try (LoadGenerator load = new LoadGenerator(URI.create(base), model, token, imagePaths())) {
             List<String> lines = new ArrayList<>(List.of(LoadGenerator.Sample.CSV_HEADER));
-            for (int n : clients) {
+            for (int run = 1; run <= clients.size(); run++) {
+                int n = clients.get(run - 1);
                 LoadGenerator.Report report = load.run(n, warmup, requests, honourRetryAfter);
                 out().println(report);
-                report.samples().forEach(s -> lines.add(s.csv(n)));
+                int number = run;
+                report.samples().forEach(s -> lines.add(s.csv(number, n)));
             }
             if (log != null) {
                 Files.write(log, lines, StandardCharsets.UTF_8);

@@ -55,10 +55,10 @@ class ServeCommandTest {
                     .containsPattern("mean batch [1-4]\\.\\d\\d");
             // Every measured request, not the warm-up: its run's client count, status and its batch (1-4 images).
             List<String> log = Files.readAllLines(tmp.resolve("requests.csv"));
-            assertThat(log.get(0)).isEqualTo("clients,client,sent_ms,latency_ms,status,server_ms,queue_ms,inference_ms,batch");
+            assertThat(log.get(0)).isEqualTo("run,clients,client,sent_ms,latency_ms,status,server_ms,queue_ms,inference_ms,batch");
             assertThat(log).hasSize(81);
-            assertThat(log.subList(1, 41)).allMatch(l -> l.startsWith("1,0,") && l.contains(",200,"));
-            assertThat(log.subList(41, 81)).allMatch(l -> l.startsWith("4,") && l.matches(".*,200,.*,[1-4]"));
+            assertThat(log.subList(1, 41)).allMatch(l -> l.startsWith("1,1,0,") && l.contains(",200,"));
+            assertThat(log.subList(41, 81)).allMatch(l -> l.startsWith("2,4,") && l.matches(".*,200,.*,[1-4]"));
 
             server.destroy(); // SIGTERM
             assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();

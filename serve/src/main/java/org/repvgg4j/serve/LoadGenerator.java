@@ -64,10 +64,11 @@ public final class LoadGenerator implements AutoCloseable {
         @Override
         public String toString() {
             return String.format("%d clients, %d requests in %.2f s: %.1f images/s; latency ms p50 %.2f p95 %.2f p99 %.2f;"
-                    + " status %s%s; mean batch %.2f; forward per batch %.2f ms; p99 of latency / own batch's forward %.2f;"
-                    + " server's own p99 %.2f ms",
+                    + " status %s%s; mean batch %.2f; forward per batch %.2f ms; p99 / forward %.2f;"
+                    + " p99 of latency / own batch's forward %.2f; server's own p99 %.2f ms",
                     clients, requests, seconds, imagesPerSecond, p50, p95, p99, byStatus,
-                    failures.isEmpty() ? "" : "; failed " + failures, meanBatch, forwardMs, p99OverForward, serverP99);
+                    failures.isEmpty() ? "" : "; failed " + failures, meanBatch, forwardMs, p99 / forwardMs,
+                    p99OverForward, serverP99);
         }
     }
 
@@ -79,12 +80,13 @@ public final class LoadGenerator implements AutoCloseable {
     public record Sample(int client, double sentMs, double latencyMs, int status, double serverMs, double queueMs,
             double inferenceMs, int batch) {
 
-        public static final String CSV_HEADER = "clients,client,sent_ms,latency_ms,status,server_ms,queue_ms,inference_ms,batch";
+        public static final String CSV_HEADER =
+                "run,clients,client,sent_ms,latency_ms,status,server_ms,queue_ms,inference_ms,batch";
 
-        /** The sample as a CSV line under {@link #CSV_HEADER}, for a run with {@code clients} clients. */
-        public String csv(int clients) {
-            return String.format(java.util.Locale.ROOT, "%d,%d,%.3f,%.3f,%d,%.3f,%.3f,%.3f,%d", clients, client, sentMs,
-                    latencyMs, status, serverMs, queueMs, inferenceMs, batch);
+        /** The sample as a CSV line under {@link #CSV_HEADER}, for the {@code run}th run, of {@code clients} clients. */
+        public String csv(int run, int clients) {
+            return String.format(java.util.Locale.ROOT, "%d,%d,%d,%.3f,%.3f,%d,%.3f,%.3f,%.3f,%d", run, clients, client,
+                    sentMs, latencyMs, status, serverMs, queueMs, inferenceMs, batch);
         }
     }
 
