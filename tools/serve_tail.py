@@ -46,6 +46,8 @@ def main(path):
             key = (r["inference_ms"], r["batch"])
             batches[key] = min(batches.get(key, end), end - number(r, "inference_ms"))
         per_image = [(start, float(f) / int(b)) for (f, b), start in batches.items() if int(b) >= 8]
+        if not per_image:
+            continue
         median = statistics.median(v for _, v in per_image)
         slow = sorted(start for start, v in per_image if v >= 1.5 * median)
         print(f"  forward passes of 8+ images at 1.5x the median ms per image or slower: {len(slow)} of {len(per_image)}"

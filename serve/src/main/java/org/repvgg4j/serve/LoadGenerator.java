@@ -32,9 +32,9 @@ import org.apache.hc.core5.util.Timeout;
 /**
  * Load on a running server: {@code clients} concurrent clients, each posting the next image to
  * {@code POST /predictions/{model}} as soon as its last answer came, until {@code requests} have been
- * sent; then it stops. Reports throughput, latency percentiles, answers by status and the mean batch
- * size the server formed meanwhile; and, from each answer's own timings,
- * the forward pass of the batch each image rode in, so latency can be read as a multiple of it. A
+ * sent; then it stops. Reports throughput, latency percentiles, answers by status, and from each
+ * answer's own timings the mean batch size the server formed and the forward pass of the batch each
+ * image rode in, so latency can be read as a multiple of it. A
  * client that gets a 503 asks again at once, or, with {@code honourRetryAfter}, after the seconds its
  * {@code Retry-After} says, as a well-behaved client would.
  */
@@ -46,8 +46,9 @@ public final class LoadGenerator implements AutoCloseable {
     /**
      * What a run measured, over its measured requests only. Latencies in milliseconds; {@code seconds}
      * from the first measured request sent to the last one answered; {@code meanBatch}: images per
-     * forward pass as the answers' batch sizes say (NaN if none said). {@code forwardMs}: the mean forward pass of the batch each answered image rode in (a
-     * batch of n counted n times); {@code p99OverForward}: the 99th percentile over answered images of
+     * forward pass as the answers' batch sizes say (NaN if none said). {@code forwardMs}: the mean
+     * forward pass of the batch each answered image rode in (a batch of n counted n times);
+     * {@code p99OverForward}: the 99th percentile over answered images of
      * latency divided by that image's own batch's forward pass (NaN if no answer said);
      * {@code serverP99}: the 99th percentile of the server's own time per answered request (its
      * {@code timings_ms.total}, from the request's arrival to its answer), so that the part of the
