@@ -39,6 +39,8 @@ start_server() {  # model, then serve options; sets url and pid
   # the launcher execs java: $! is the server itself, which SIGTERM drains
   "$here/repvgg" serve --model a0="$1" --port "$port" "${engine_opt[@]}" "${@:2}" > "$work/serve.out" 2> "$work/serve.err" &
   pid=$!
+  # should a step fail, the server must not outlive the script (it would hold the port, and any lock)
+  trap 'kill -TERM "$pid" 2>/dev/null || true' EXIT
   url="http://127.0.0.1:$port/"
   for _ in $(seq 1 120); do
     curl -sf "${url}v2/health/ready" > /dev/null && return 0
@@ -51,6 +53,7 @@ start_server() {  # model, then serve options; sets url and pid
 stop_server() {
   kill -TERM "$pid"
   wait "$pid" || echo "serve exited with $?"
+  trap - EXIT
 }
 
 throughput() {
