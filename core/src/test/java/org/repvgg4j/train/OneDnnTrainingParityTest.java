@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.repvgg4j.infer.onednn.Dnnl;
 import org.repvgg4j.io.Npy;
 import org.repvgg4j.train.onednn.OneDnnTraining;
 import org.repvgg4j.weights.StateDict;
@@ -82,7 +83,12 @@ class OneDnnTrainingParityTest {
         System.out.println("oneDNN training steps vs PyTorch, max |ours - PyTorch| / max |PyTorch| per tensor:\n" + worst);
         assertThat(worst.quantities()).containsExactlyInAnyOrder("learning rate", "loss", "gradient", "momentum buffer",
                 "weight", "BN running mean", "BN running var");
-        worst.assertWithin(1e-4);
+        // The bound of TrainingStepsParityTest where oneDNN runs AVX-512 kernels (worst gradient 4.2e-5 on the
+        // Zen 4 of docs/BENCHMARKS.md). With AVX2 kernels the graph lands further from PyTorch, and from float64
+        // (1.3e-4 and 1.4e-4 there with REPVGG_ONEDNN_MAX_CPU_ISA=AVX2; PyTorch's own float32 is 1.1e-5 from
+        // float64) though each convolution alone is within 4e-7 on both: see BENCHMARKS "Exact to PyTorch".
+        // 2e-4 still catches a wrong gradient without failing every AVX2-only machine.
+        worst.assertWithin(Dnnl.avx512Kernels() ? 1e-4 : 2e-4);
     }
 
     private static void compare(TrainingStepsParityTest.Worst worst, String quantity, int step, Map<String, float[]> ours,

@@ -115,6 +115,16 @@ public final class Dnnl {
         return engine;
     }
 
+    /**
+     * Whether this oneDNN runs its AVX-512 kernels: the CPU has AVX-512 (F, CD, BW, DQ, VL) and
+     * {@link #ISA_VARIABLE} does not cap it below. Float32 results round differently from AVX2's.
+     */
+    public static boolean avx512Kernels() {
+        engine();
+        int avx512 = org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core;
+        return (org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa() & avx512) == avx512;
+    }
+
     /** The variable that caps this oneDNN's instruction set ({@code ONEDNN_MAX_CPU_ISA} caps libtorch's). */
     public static final String ISA_VARIABLE = "REPVGG_ONEDNN_MAX_CPU_ISA";
 
