@@ -153,8 +153,14 @@ class ImageDecoderTest {
         }
         byte[] cut = java.util.Arrays.copyOf(bytes, bytes.length * 2 / 3);
         assertThatThrownBy(() -> ImageDecoder.read(cut, "cut.jpg")).hasMessageStartingWith("cut.jpg: ");
-        assertThatThrownBy(() -> ImageDecoder.read(new byte[0], "empty.jpg")).hasMessage("empty.jpg: empty file");
-        assertThatThrownBy(() -> ImageDecoder.read("hello".getBytes(), "notes.png")).hasMessage("notes.png: not a readable image");
+        assertThatThrownBy(() -> ImageDecoder.read(new byte[0], "empty.jpg")).hasMessage("empty.jpg: empty file")
+                .isInstanceOf(ImageDecoder.NotAnImage.class);
+        assertThatThrownBy(() -> ImageDecoder.read("hello".getBytes(), "notes.png")).hasMessage("notes.png: not a readable image")
+                .isInstanceOf(ImageDecoder.NotAnImage.class);
+        // Damage is not "not an image": a caller answering with a different message must be able to tell.
+        assertThatThrownBy(() -> ImageDecoder.read(cut, "cut.jpg")).isNotInstanceOf(ImageDecoder.NotAnImage.class);
+        assertThatThrownBy(() -> ImageDecoder.read(bytes, "photo.jpg", 40 * 30 - 1))
+                .isInstanceOfSatisfying(ImageDecoder.TooLarge.class, e -> assertThat(e.pixels()).isEqualTo(1200));
     }
 
     @Test

@@ -36,6 +36,7 @@ final class ServeMetrics {
     private final Map<List<String>, Timer> latencies = new ConcurrentHashMap<>();
     private final Map<List<String>, Counter> requests = new ConcurrentHashMap<>();
     private final Map<String, DistributionSummary> batchSizes = new ConcurrentHashMap<>();
+    private final Map<List<String>, Counter> rejections = new ConcurrentHashMap<>();
 
     void request(String model, String route, int status, long totalNanos) {
         requests.computeIfAbsent(List.of(model, route, Integer.toString(status)), k -> Counter.builder("repvgg.requests")
@@ -63,9 +64,10 @@ final class ServeMetrics {
     }
 
     void rejected(String model, String reason) {
-        Counter.builder("repvgg.rejected").description("requests refused without an answer (queue full, deadline)")
-                .tags("model", model, "reason", reason)
-                .register(registry).increment();
+        rejections.computeIfAbsent(List.of(model, reason), k -> Counter.builder("repvgg.rejected")
+                .description("requests refused without an answer (queue full, deadline)")
+                .tags("model", k.get(0), "reason", k.get(1))
+                .register(registry)).increment();
     }
 
     void queueDepth(String model, Supplier<Number> depth) {
