@@ -9,6 +9,7 @@ import org.repvgg4j.data.Sample;
 import org.repvgg4j.platform.TrainingConvolutions;
 import org.repvgg4j.train.EpochMetrics;
 import org.repvgg4j.train.TrainSettings;
+import org.repvgg4j.train.TrainingEngine;
 import org.repvgg4j.train.TrainingRun;
 
 /**
@@ -42,7 +43,7 @@ public final class Training {
 
     /** Continues the run in {@code runDir} from its last finished epoch, with the settings it was started with. */
     public static Result resume(Path runDir, Listener listener) throws IOException {
-        return train(runDir, TrainSettings.read(runDir), true, listener);
+        return train(runDir, TrainSettings.read(runDir), TrainingEngine.AUTO, true, listener);
     }
 
     /** Progress of a run; every method runs on the training thread, and each does nothing unless overridden. */
@@ -89,6 +90,7 @@ public final class Training {
     public static final class Builder {
         private final TrainSettings.Builder settings;
         private Listener listener = new Listener() { };
+        private TrainingEngine engine = TrainingEngine.AUTO;
 
         private Builder(TrainSettings.Builder settings) {
             this.settings = settings;
@@ -149,6 +151,19 @@ public final class Training {
             return this;
         }
 
+        /**
+         * What computes the steps, as {@code repvgg train --engine}: {@code auto} (the default: oneDNN
+         * where the run's settings allow it and its convolutions check right on this CPU, else libtorch),
+         * {@code onednn} (an error where they do not) or {@code pytorch}. The listener's messages say which
+         * ran. Both train the same network to the same numbers; oneDNN is faster.
+         *
+         * @throws IllegalArgumentException for any other name
+         */
+        public Builder engine(String engine) {
+            this.engine = TrainingEngine.parse(engine);
+            return this;
+        }
+
         public Builder listener(Listener listener) {
             this.listener = listener;
             return this;
@@ -163,20 +178,20 @@ public final class Training {
          *     names the file and line)
          */
         public Result run(Path runDir) throws IOException {
-            return train(runDir, settings.build(), false, listener);
+            return train(runDir, settings.build(), engine, false, listener);
         }
     }
 
-    private static Result train(Path runDir, TrainSettings settings, boolean resume, Listener listener)
-            throws IOException {
+    private static Result train(Path runDir, TrainSettings settings, TrainingEngine engine, boolean resume,
+            Listener listener) throws IOException {
         Path classFile = Path.of(settings.classFile());
         ClassIndex classes = ClassIndex.read(classFile);
         List<Sample> train = samples(Path.of(settings.trainList()), classes, classFile);
         List<Sample> val = samples(Path.of(settings.valList()), classes, classFile);
         // Stride-2 layers train from their phases, right on every CPU; checking which layout is faster
         // on this machine is the command line's job, not a library call's.
-        TrainingRun.Result result = TrainingRun.run(runDir, settings, TrainingConvolutions.unchecked(), classes, train,
-                val, resume, new TrainingRun.Listener() {
+        TrainingRun.Result result = TrainingRun.run(runDir, settings, TrainingConvolutions.unchecked(), engine, classes,
+                train, val, resume, new TrainingRun.Listener() {
                     @Override
                     public void batch(int epoch, int batch, int batches, double runningLoss, double imagesPerSecond) {
                         listener.batch(epoch, batch, batches, runningLoss, imagesPerSecond);

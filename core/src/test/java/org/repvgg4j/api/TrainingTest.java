@@ -44,6 +44,7 @@ class TrainingTest {
         Path train = list("train.txt", images, classes);
         Path val = list("val.txt", images.subList(0, 10), classes);
         List<Training.Epoch> epochs = new ArrayList<>();
+        List<String> defaultMessages = new ArrayList<>();
         int[] batches = {0};
         Training.Result result = Training.builder(train, val, classFile)
                 .arch("depths=1,1,1,1;widths=0.125,0.125,0.125,0.25").imageSize(32).epochs(2).batchSize(8).workers(1)
@@ -56,6 +57,11 @@ class TrainingTest {
                     @Override
                     public void epoch(Training.Epoch epoch, boolean best) {
                         epochs.add(epoch);
+                    }
+
+                    @Override
+                    public void message(String line) {
+                        defaultMessages.add(line);
                     }
                 })
                 .run(tmp.resolve("run"));
@@ -77,5 +83,21 @@ class TrainingTest {
         }
         assertThatThrownBy(() -> Training.builder(train, val, classFile).epochs(1).run(tmp.resolve("run")))
                 .isInstanceOf(IOException.class).hasMessageContaining("already holds a training run");
+
+        // The engine as --engine chooses it: the default ran the oneDNN graph; pytorch asks for libtorch.
+        List<String> messages = new ArrayList<>();
+        Training.builder(train, val, classFile).arch("depths=1,1,1,1;widths=0.125,0.125,0.125,0.25").imageSize(32)
+                .epochs(1).batchSize(8).workers(1).engine("pytorch")
+                .listener(new Training.Listener() {
+                    @Override
+                    public void message(String line) {
+                        messages.add(line);
+                    }
+                })
+                .run(tmp.resolve("pytorch"));
+        assertThat(messages).noneMatch(m -> m.startsWith("training steps: oneDNN"));
+        assertThat(defaultMessages).anyMatch(m -> m.startsWith("training steps: oneDNN"));
+        assertThatThrownBy(() -> Training.builder(train, val, classFile).engine("tensorflow"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("auto, onednn or pytorch");
     }
 }
