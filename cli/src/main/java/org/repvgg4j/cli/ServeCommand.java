@@ -76,11 +76,16 @@ final class ServeCommand extends Subcommand implements Callable<Integer> {
             description = "copies of each network that run batches side by side (default: ${DEFAULT-VALUE})")
     int instances;
 
+    @Option(names = "--warmup-seconds", defaultValue = "0", paramLabel = "S",
+            description = "before saying it is ready, send each model S seconds of requests through the server's own"
+                    + " port: a fresh JVM serves slower while it compiles (default: ${DEFAULT-VALUE}, none)")
+    double warmupSeconds;
+
     @Override
     public Integer call() throws Exception {
         ServeOptions.Builder options = ServeOptions.builder().host(host).port(port).maxBatch(maxBatch)
                 .maxDelayMs(maxDelayMs).maxQueue(maxQueue).timeoutMs(timeoutMs).maxBodyBytes(maxBodyMb << 20)
-                .maxPixels(maxPixels).engine(engine).threads(threads).instances(instances);
+                .maxPixels(maxPixels).engine(engine).threads(threads).instances(instances).warmupSeconds(warmupSeconds);
         models.forEach(options::model);
         if (results != null || list != null) {
             options.results(results, list);

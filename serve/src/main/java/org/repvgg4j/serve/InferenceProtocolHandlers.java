@@ -10,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * The Open Inference Protocol (KServe v2 REST) for tooling that speaks it: server and model metadata,
@@ -26,10 +27,15 @@ final class InferenceProtocolHandlers {
     private final long maxPixels;
     private final String serverVersion;
 
-    InferenceProtocolHandlers(ServedModels models, long maxPixels, String serverVersion) {
+    private final BooleanSupplier warmingUp;
+
+    /** {@code warmingUp}: true while the server sends itself its warm-up requests (not ready yet). */
+    InferenceProtocolHandlers(ServedModels models, long maxPixels, String serverVersion,
+            BooleanSupplier warmingUp) {
         this.models = models;
         this.maxPixels = maxPixels;
         this.serverVersion = serverVersion;
+        this.warmingUp = warmingUp;
     }
 
     void serverMetadata(Context ctx) {
@@ -40,9 +46,18 @@ final class InferenceProtocolHandlers {
         ctx.json(new Answers.Live(true));
     }
 
-    /** Ready once every model is loaded, which is before the server listens; while draining every route answers 503. */
+    /**
+     * Ready once every model is loaded, which is before the server listens, and warmed up if
+     * {@code --warmup-seconds} asks (until then 503 with {@code "ready": false}, so that a load balancer
+     * holds its traffic); while draining every route answers 503.
+     */
     void ready(Context ctx) {
-        ctx.json(new Answers.Ready(SERVER_NAME, true));
+        answerReady(ctx, SERVER_NAME);
+    }
+
+    private void answerReady(Context ctx, String name) {
+        boolean ready = !warmingUp.getAsBoolean();
+        ctx.status(ready ? 200 : 503).json(new Answers.Ready(name, ready));
     }
 
     void modelMetadata(Context ctx) {
@@ -57,7 +72,7 @@ final class InferenceProtocolHandlers {
 
     void modelReady(Context ctx) {
         ServedModel model = models.of(ctx);
-        ctx.json(new Answers.Ready(model.name(), true));
+        answerReady(ctx, model.name());
     }
 
     void infer(Context ctx) {

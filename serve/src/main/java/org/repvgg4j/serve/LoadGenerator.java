@@ -98,16 +98,30 @@ public final class LoadGenerator implements AutoCloseable {
     private final CloseableHttpClient client;
 
     public LoadGenerator(URI base, String model, String token, List<Path> images) throws IOException {
-        if (images.isEmpty()) {
+        this(base, model, token, read(images).toArray(byte[][]::new));
+    }
+
+    /** Load of encoded images held in memory. */
+    static LoadGenerator ofEncoded(URI base, String model, String token, List<byte[]> images) {
+        return new LoadGenerator(base, model, token, images.toArray(byte[][]::new));
+    }
+
+    private static List<byte[]> read(List<Path> images) throws IOException {
+        List<byte[]> bytes = new ArrayList<>(images.size());
+        for (Path image : images) {
+            bytes.add(Files.readAllBytes(image));
+        }
+        return bytes;
+    }
+
+    private LoadGenerator(URI base, String model, String token, byte[][] images) {
+        if (images.length == 0) {
             throw new IllegalArgumentException("no images to send");
         }
         this.base = base;
         this.model = model;
         this.token = token;
-        this.images = new ArrayList<>(images.size());
-        for (Path image : images) {
-            this.images.add(Files.readAllBytes(image));
-        }
+        this.images = List.of(images);
         PoolingHttpClientConnectionManager connections = PoolingHttpClientConnectionManagerBuilder.create()
                 .setMaxConnTotal(MAX_CONNECTIONS).setMaxConnPerRoute(MAX_CONNECTIONS)
                 .setDefaultConnectionConfig(ConnectionConfig.custom()
@@ -165,6 +179,32 @@ public final class LoadGenerator implements AutoCloseable {
         }
         done.await();
         return report(clients, requests, sent, latencies, answers, clientOf);
+    }
+
+    /**
+     * {@code clients} clients send until {@code seconds} have passed (each finishes the request it is in);
+     * the answers by status, -1 for none. Nothing else is measured: this is load for its own sake.
+     */
+    Map<Integer, Integer> sendFor(int clients, double seconds) throws InterruptedException {
+        long until = System.nanoTime() + (long) (seconds * 1e9);
+        Map<Integer, Integer> byStatus = new java.util.concurrent.ConcurrentHashMap<>();
+        AtomicInteger next = new AtomicInteger();
+        List<Thread> threads = new ArrayList<>(clients);
+        for (int c = 0; c < clients; c++) {
+            Thread t = new Thread(() -> {
+                while (System.nanoTime() < until) {
+                    Answer answer = send(images.get(next.getAndIncrement() % images.size()));
+                    byStatus.merge(answer.status(), 1, Integer::sum);
+                }
+            }, "warm-up-client-" + c);
+            t.setDaemon(true);
+            t.start();
+            threads.add(t);
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        return new TreeMap<>(byStatus);
     }
 
     private static Report report(int clients, int requests, long[] sent, long[] latencies, Answer[] answers,

@@ -8,6 +8,8 @@ import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
 import io.javalin.router.Endpoint;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -16,6 +18,7 @@ import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -23,6 +26,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.UnaryOperator;
+import javax.imageio.ImageIO;
 import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
@@ -58,6 +62,7 @@ public final class ModelServer implements AutoCloseable {
     private static final long CONNECTIONS_CLOSE_MS = 2_000;
     private final byte[] token;
     private volatile boolean draining;
+    private volatile boolean warmingUp;
     private Javalin app;
 
     private ModelServer(ServeOptions options, Map<String, ServedModel> loaded, ResultsView results) {
@@ -66,7 +71,8 @@ public final class ModelServer implements AutoCloseable {
         this.models = new ServedModels(loaded, metrics, options.timeoutMs());
         this.predictions = new PredictionHandlers(models, metrics, options.maxPixels());
         String version = ModelServer.class.getPackage().getImplementationVersion();
-        this.inference = new InferenceProtocolHandlers(models, options.maxPixels(), version != null ? version : "dev");
+        this.inference = new InferenceProtocolHandlers(models, options.maxPixels(), version != null ? version : "dev",
+                () -> warmingUp);
         this.pages = new PageHandlers(models, results);
         this.token = options.token() == null ? null : ("Bearer " + options.token()).getBytes(StandardCharsets.UTF_8);
     }
@@ -89,12 +95,61 @@ public final class ModelServer implements AutoCloseable {
             for (Map.Entry<String, Path> m : options.models().entrySet()) {
                 loaded.put(m.getKey(), ServedModel.load(m.getKey(), m.getValue(), options, server.metrics, wrapForward));
             }
+            server.warmingUp = options.warmupSeconds() > 0;
             server.listen();
+            if (server.warmingUp) {
+                server.warmUp();
+            }
             return server;
         } catch (IOException | RuntimeException e) {
+            if (server != null && server.app != null) {
+                server.app.stop(); // the warm-up failed after the server had started listening
+            }
             loaded.values().forEach(ServedModel::close);
             throw e;
         }
+    }
+
+    /**
+     * Sends each model {@code --warmup-seconds} of requests through the server's own HTTP port, from as
+     * many clients as a batch holds, with a synthetic image of the model's input size, before readiness
+     * turns true. A fresh JVM compiles its request path (HTTP, decoding, JSON) during its first tens of
+     * seconds under load, and serves slower meanwhile (docs/BENCHMARKS.md, "Serving"); this spends part of
+     * that before traffic comes. The requests count in {@code /metrics} like any. A model that answers them
+     * with anything but 200 stops the server from starting.
+     */
+    private void warmUp() throws IOException {
+        for (ServedModel model : loaded.values()) {
+            long start = System.nanoTime();
+            Map<Integer, Integer> answers;
+            try (LoadGenerator load = LoadGenerator.ofEncoded(uri(), model.name(), options.token(),
+                    List.of(syntheticPng(model.inputSize())))) {
+                answers = load.sendFor(options.maxBatch(), options.warmupSeconds());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("warm-up of " + model.name() + " interrupted", e);
+            }
+            if (answers.keySet().stream().anyMatch(status -> status != 200)) {
+                throw new IllegalStateException("warm-up of model '" + model.name() + "': answers by status " + answers
+                        + "; expected only 200");
+            }
+            LOG.info("warm-up of {}: {} requests in {} s", model.name(), answers.getOrDefault(200, 0),
+                    String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9));
+        }
+        warmingUp = false;
+    }
+
+    /** A PNG of smooth colour gradients, {@code side} x {@code side}: decodes and scores like a photo. */
+    private static byte[] syntheticPng(int side) throws IOException {
+        BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_3BYTE_BGR);
+        for (int y = 0; y < side; y++) {
+            for (int x = 0; x < side; x++) {
+                image.setRGB(x, y, (255 * x / side) << 16 | (255 * y / side) << 8 | (255 * (x + y) / (2 * side)));
+            }
+        }
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        ImageIO.write(image, "png", png);
+        return png.toByteArray();
     }
 
     private void listen() {

@@ -9,11 +9,12 @@ import java.util.Map;
  * (null: none), batching, queue, deadline and input limits, the optional batch results it shows, and the
  * engine options every model is loaded with ({@code engine} null: the fastest measured for this CPU).
  * {@code instances}: copies of each network that run batches side by side, each with {@code threads}
- * threads per operator (0: the processors shared out between the copies).
+ * threads per operator (0: the processors shared out between the copies). {@code warmupSeconds}: how
+ * long each model is sent requests by the server itself before it says it is ready (0: not at all).
  */
 public record ServeOptions(Map<String, Path> models, String host, int port, String token, int maxBatch,
         int maxDelayMs, int maxQueue, long timeoutMs, long maxBodyBytes, long maxPixels, Path results, Path resultsList,
-        String engine, int threads, int instances) {
+        String engine, int threads, int instances, double warmupSeconds) {
 
     /** The default queue holds four full batches; see {@link #defaultQueue}. */
     public static final int QUEUE_BATCHES = 4;
@@ -36,6 +37,9 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
         positive("--max-pixels", maxPixels);
         if (maxDelayMs < 0) {
             throw new IllegalArgumentException("--max-delay-ms must be >= 0, got " + maxDelayMs);
+        }
+        if (!(warmupSeconds >= 0)) {
+            throw new IllegalArgumentException("--warmup-seconds must be >= 0, got " + warmupSeconds);
         }
         if ((results == null) != (resultsList == null)) {
             throw new IllegalArgumentException("--results and --list go together: the batch output and its labelled list");
@@ -72,6 +76,7 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
         private int maxDelayMs = 5;
         private Integer maxQueue;
         private long timeoutMs = 10_000;
+        private double warmupSeconds;
         private long maxBodyBytes = 16L << 20;
         private long maxPixels = 40_000_000L;
         private Path results;
@@ -100,11 +105,12 @@ public record ServeOptions(Map<String, Path> models, String host, int port, Stri
         public Builder engine(String engine) { this.engine = engine; return this; }
         public Builder threads(int threads) { this.threads = threads; return this; }
         public Builder instances(int instances) { this.instances = instances; return this; }
+        public Builder warmupSeconds(double warmupSeconds) { this.warmupSeconds = warmupSeconds; return this; }
 
         public ServeOptions build() {
             return new ServeOptions(models, host, port, token, maxBatch, maxDelayMs,
                     maxQueue != null ? maxQueue : defaultQueue(maxBatch), timeoutMs, maxBodyBytes, maxPixels, results,
-                    resultsList, engine, threads, instances);
+                    resultsList, engine, threads, instances, warmupSeconds);
         }
     }
 }

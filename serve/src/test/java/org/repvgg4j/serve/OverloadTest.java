@@ -98,6 +98,41 @@ class OverloadTest {
     }
 
     @Test
+    void aServerWarmingUpAnswersItsOwnRequestsButIsNotReadyUntilDone() throws Exception {
+        int port;
+        try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+            port = free.getLocalPort();
+        }
+        Gate gate = new Gate();
+        CompletableFuture<ModelServer> starting = CompletableFuture.supplyAsync(() -> {
+            try {
+                return ModelServer.start(options().port(port).maxBatch(2).warmupSeconds(0.5).build(), gate);
+            } catch (Exception e) {
+                throw new RuntimeException(e);
+            }
+        });
+        assertThat(gate.entered.await(60, TimeUnit.SECONDS)).as("the warm-up's first forward pass").isTrue();
+        Http http = new Http(java.net.URI.create("http://127.0.0.1:" + port + "/"));
+        Http.Answer notYet = http.get("/v2/health/ready");
+        assertThat(notYet.status()).isEqualTo(503);
+        assertThat(notYet.json().getAsJsonObject().get("ready").getAsBoolean()).isFalse();
+        assertThat(http.get("/v2/models/tiny/ready").status()).isEqualTo(503);
+        assertThat(http.get("/v2/health/live").status()).isEqualTo(200);
+        assertThat(starting).isNotDone();
+
+        gate.open();
+        try (ModelServer server = starting.get(60, TimeUnit.SECONDS)) {
+            Http.Answer ready = http.get("/v2/health/ready");
+            assertThat(ready.status()).isEqualTo(200);
+            assertThat(ready.json().getAsJsonObject().get("ready").getAsBoolean()).isTrue();
+            assertThat(gauge(http, "repvgg_requests_total{model=\"tiny\",route=\"/predictions/{model}\",status=\"200\"}"))
+                    .as("the warm-up's own requests").isGreaterThanOrEqualTo(2.0);
+            assertThat(top1(http.post("/predictions/tiny", Files.readAllBytes(images.get(0)), "image/png")))
+                    .isEqualTo(expectedTop1(images.get(0)));
+        }
+    }
+
+    @Test
     void aLoadGeneratorMeasuresOnlyTheRequestsAfterItsWarmUp() throws Exception {
         try (ModelServer server = ModelServer.start(options().maxBatch(4).build());
                 LoadGenerator load = new LoadGenerator(server.uri(), "tiny", null, images.subList(0, 3))) {
