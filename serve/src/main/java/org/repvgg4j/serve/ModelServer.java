@@ -137,6 +137,7 @@ public final class ModelServer implements AutoCloseable {
                     String.format(Locale.ROOT, "%.1f", (System.nanoTime() - start) / 1e9));
         }
         warmingUp = false;
+        LOG.info("serving {} on {}", models, uri());
     }
 
     /** A PNG of smooth colour gradients, {@code side} x {@code side}: decodes and scores like a photo. */
@@ -154,7 +155,12 @@ public final class ModelServer implements AutoCloseable {
 
     private void listen() {
         app = Javalin.create(this::configure).start(options.host(), options.port());
-        LOG.info("serving {} on {}", models, uri());
+        if (warmingUp) {
+            LOG.info("listening on {}; warming up {} for {} s each before saying ready", uri(), models,
+                    options.warmupSeconds());
+        } else {
+            LOG.info("serving {} on {}", models, uri());
+        }
     }
 
     private void configure(JavalinConfig config) {
