@@ -187,11 +187,8 @@ public final class TrainStepBench {
             net.stateDict().forEach((key, p) -> weights.put(key, p.getArray().toFloatArray()));
             images = EquivalenceCheck.randomInput(manager, batch, inputSize, 0).toFloatArray();
         }
-        float[] targets = new float[batch * numClasses];
-        int[] labels = new Random(0).ints(batch, 0, numClasses).toArray();
-        for (int i = 0; i < batch; i++) {
-            targets[i * numClasses + labels[i]] = 1f;
-        }
+        float[] targets = OneDnnTraining.oneHot(new Random(0).ints(batch, 0, numClasses).asLongStream().toArray(),
+                numClasses);
         try (OneDnnTraining graph = OneDnnTraining.build(spec, numClasses, batch, inputSize, threads)) {
             graph.load(weights);
             for (int i = 0; i < warmup + iterations; i++) {

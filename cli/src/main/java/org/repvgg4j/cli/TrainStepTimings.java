@@ -33,14 +33,9 @@ final class TrainStepTimings {
      * {@code lockstepInput}: each step (warm-up included) waits for a line from it; null: steps run
      * freely. {@code trace}: where libtorch's operator profile of the timed steps goes (null: none;
      * with several networks or batch sizes, the last one's). {@code convolutions}: as
-     * {@link #chooseConvolutions} chose.
+     * {@link #chooseConvolutions} chose. {@code onednnThreads}: not null, the steps are the oneDNN graph's on
+     * that many threads; null, libtorch's.
      */
-    TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput, Path trace,
-            ConvolutionStrategy convolutions) {
-        this(run, classes, freezeThrough, lockstepInput, trace, convolutions, null);
-    }
-
-    /** As the other constructor; with {@code onednnThreads} not null, the steps are the oneDNN graph's on that many threads. */
     TrainStepTimings(BenchRun run, int classes, String freezeThrough, InputStream lockstepInput, Path trace,
             ConvolutionStrategy convolutions, Integer onednnThreads) {
         this.onednnThreads = onednnThreads;

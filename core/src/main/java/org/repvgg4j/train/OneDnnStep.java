@@ -6,9 +6,11 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import java.nio.FloatBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeSet;
@@ -112,7 +114,7 @@ final class OneDnnStep implements AutoCloseable {
     private static String wrongConvolutions(TrainSettings settings, NDManager manager, Consumer<String> messages) {
         ConvolutionVerdicts.Workload workload = new ConvolutionVerdicts.Workload(settings.spec(), settings.imageSize(),
                 new TreeSet<>(List.of(settings.batchSize())), true, null);
-        java.nio.file.Path cache = ConvolutionVerdicts.directory();
+        Path cache = ConvolutionVerdicts.directory();
         Optional<Boolean> known = ConvolutionVerdicts.read(cache, workload, "onednn-" + Dnnl.isa(), CHECK_METHOD);
         if (known.isPresent()) {
             return known.get() ? null : "a convolution it computes wrong on this CPU (checked before)";
@@ -124,7 +126,7 @@ final class OneDnnStep implements AutoCloseable {
         for (ConvolutionCheck.Problem p : problems) {
             ConvolutionCheck.Result r = ConvolutionCheck.check(manager, p, 1, OneDnnTraining::convolve);
             if (r.wrong()) {
-                wrong.add(p.describe() + ": " + r.wrongParts() + String.format(java.util.Locale.ROOT, " (%.3g)", r.worst()));
+                wrong.add(p.describe() + ": " + r.wrongParts() + String.format(Locale.ROOT, " (%.3g)", r.worst()));
             }
         }
         ConvolutionVerdicts.write(cache, workload, "onednn-" + Dnnl.isa(), CHECK_METHOD, wrong.isEmpty());
@@ -171,12 +173,7 @@ final class OneDnnStep implements AutoCloseable {
         if (labels.getShape().dimension() == 2) {
             return labels.toType(DataType.FLOAT32, false).toFloatArray();
         }
-        long[] indices = labels.toType(DataType.INT64, false).toLongArray();
-        float[] rows = new float[indices.length * classes];
-        for (int i = 0; i < indices.length; i++) {
-            rows[i * classes + (int) indices[i]] = 1f;
-        }
-        return rows;
+        return OneDnnTraining.oneHot(labels.toType(DataType.INT64, false).toLongArray(), classes);
     }
 
     /** The graph's weights, BN running statistics and momentum buffers into the DJL network and optimizer. */

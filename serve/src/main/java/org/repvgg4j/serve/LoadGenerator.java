@@ -131,10 +131,6 @@ public final class LoadGenerator implements AutoCloseable {
                 .disableCookieManagement().build();
     }
 
-    public Report run(int clients, int requests) throws InterruptedException {
-        return run(clients, 0, requests, false);
-    }
-
     /**
      * {@code clients} clients send {@code warmup} requests and then {@code requests} more, without a
      * pause: only the latter are measured. The clients all start at once, and their first requests meet

@@ -2,7 +2,14 @@ package org.repvgg4j.infer.onednn;
 
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_all;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_sse41;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_engine_create;
+import static org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_invalid_arguments;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_out_of_memory;
 import static org.bytedeco.dnnl.global.dnnl.dnnl_primitive_desc_query;
@@ -121,8 +128,7 @@ public final class Dnnl {
      */
     public static boolean avx512Kernels() {
         engine();
-        int avx512 = org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core;
-        return (org.bytedeco.dnnl.global.dnnl.dnnl_get_effective_cpu_isa() & avx512) == avx512;
+        return (dnnl_get_effective_cpu_isa() & dnnl_cpu_isa_avx512_core) == dnnl_cpu_isa_avx512_core;
     }
 
     /** The variable that caps this oneDNN's instruction set ({@code ONEDNN_MAX_CPU_ISA} caps libtorch's). */
@@ -141,12 +147,12 @@ public final class Dnnl {
     private static int isaCap() {
         return switch (isa()) {
             case "ALL", "DEFAULT" -> dnnl_cpu_isa_all;
-            case "SSE41" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_sse41;
-            case "AVX" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx;
-            case "AVX2" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx2;
-            case "AVX512_CORE" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core;
-            case "AVX512_CORE_VNNI" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_vnni;
-            case "AVX512_CORE_BF16" -> org.bytedeco.dnnl.global.dnnl.dnnl_cpu_isa_avx512_core_bf16;
+            case "SSE41" -> dnnl_cpu_isa_sse41;
+            case "AVX" -> dnnl_cpu_isa_avx;
+            case "AVX2" -> dnnl_cpu_isa_avx2;
+            case "AVX512_CORE" -> dnnl_cpu_isa_avx512_core;
+            case "AVX512_CORE_VNNI" -> dnnl_cpu_isa_avx512_core_vnni;
+            case "AVX512_CORE_BF16" -> dnnl_cpu_isa_avx512_core_bf16;
             default -> throw new IllegalArgumentException(ISA_VARIABLE + "=" + isa()
                     + ": not an instruction set (SSE41, AVX, AVX2, AVX512_CORE, AVX512_CORE_VNNI, AVX512_CORE_BF16, ALL)");
         };

@@ -139,6 +139,15 @@ public final class OneDnnTraining implements AutoCloseable {
         this.gradientValues = new float[batch * classes];
     }
 
+    /** Targets for {@link #forwardBackward}: one row of {@code classes} per label, 1 at the label's class. */
+    public static float[] oneHot(long[] labels, int classes) {
+        float[] rows = new float[labels.length * classes];
+        for (int i = 0; i < labels.length; i++) {
+            rows[i * classes + (int) labels[i]] = 1f;
+        }
+        return rows;
+    }
+
     /** Why {@code spec} cannot train here, or null when it can. */
     public static String unsupported(RepVggSpec spec) {
         return spec.blocks().stream().anyMatch(BlockPlan::se) ? "squeeze-excitation blocks" : null;
